@@ -70,11 +70,12 @@ from .wrappers import Request
 from .wrappers import Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from logging import Logger
+
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
     from click import Group
     from jinja2 import BaseLoader
-    from logging import Logger
 
     from .blueprints import Blueprint
     from .testing import ErlenClient
@@ -183,7 +184,7 @@ class Erlen(Scaffold):
     jinja_options: dict[str, t.Any] = {}
 
     testing = ConfigAttribute[bool]("TESTING")
-    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    secret_key = ConfigAttribute["str | bytes | None"]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
         "PERMANENT_SESSION_LIFETIME",
         get_converter=_make_timedelta,  # type: ignore[arg-type]
@@ -289,10 +290,10 @@ class Erlen(Scaffold):
     # -- identity, config, logging -------------------------------------------
 
     @cached_property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         """The app's name: the import name, or the script name when run as ``__main__``."""
         if self.import_name == "__main__":
-            fn = getattr(sys.modules["__main__"], "__file__", None)
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if fn is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(fn))[0]
@@ -304,7 +305,7 @@ class Erlen(Scaffold):
         return create_logger(self)
 
     @cached_property
-    def cli(self) -> Group:  # type: ignore[override]
+    def cli(self) -> Group:
         """The app's command group; commands run inside an app context."""
         from .cli import AppGroup
 
@@ -320,7 +321,10 @@ class Erlen(Scaffold):
     @debug.setter
     def debug(self, value: bool) -> None:
         self.config["DEBUG"] = value
-        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+        if (
+            self.config["TEMPLATES_AUTO_RELOAD"] is None
+            and "jinja_env" in self.__dict__
+        ):
             self.jinja_env.auto_reload = value
 
     def make_config(self, instance_relative: bool = False) -> Config:
@@ -670,7 +674,7 @@ class Erlen(Scaffold):
         cached = self._sync_views.get(endpoint)
         if cached is None or cached[0] is not view:
             cached = self._sync_views[endpoint] = (view, self.ensure_sync(view))
-        return cached[1](**req.view_args)  # type: ignore[no-any-return]
+        return cached[1](**req.view_args)  # type: ignore[arg-type,no-any-return]
 
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the routing error; in debug, explain a redirect that would drop form data."""
@@ -749,12 +753,12 @@ class Erlen(Scaffold):
         headers: ft.HeadersValue | None = None
         if isinstance(rv, tuple):
             if len(rv) == 3:
-                rv, status, headers = rv  # type: ignore[misc]
+                rv, status, headers = rv
             elif len(rv) == 2:
                 if isinstance(rv[1], (Headers, dict, tuple, list)):
-                    rv, headers = rv  # type: ignore[assignment]
+                    rv, headers = rv
                 else:
-                    rv, status = rv  # type: ignore[assignment,misc]
+                    rv, status = rv  # type: ignore[assignment]
             else:
                 raise TypeError(
                     "The view function did not return a valid response tuple."
@@ -769,12 +773,10 @@ class Erlen(Scaffold):
                 " a return statement."
             )
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, (str, bytes, bytearray)) or isinstance(
-                rv, cabc.Iterator
-            ):
+            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
                 rv = self.response_class(
-                    rv,  # type: ignore[arg-type]
-                    status=status,  # type: ignore[arg-type]
+                    rv,
+                    status=status,
                     headers=headers,  # type: ignore[arg-type]
                 )
                 status = headers = None
@@ -805,11 +807,11 @@ class Erlen(Scaffold):
         rv = t.cast(Response, rv)
         if status is not None:
             if isinstance(status, (str, bytes, bytearray)):
-                rv.status = status  # type: ignore[assignment]
+                rv.status = status
             else:
                 rv.status_code = status
         if headers:
-            rv.headers.update(headers)  # type: ignore[arg-type]
+            rv.headers.update(headers)
         return rv
 
     # -- errors ------------------------------------------------------------------
@@ -978,7 +980,7 @@ class Erlen(Scaffold):
                 "Install erlen with the 'async' extra in order to use async views,"
                 " hooks and handlers: pip install 'erlen[async]'"
             ) from None
-        return asgiref_async_to_sync(func)  # type: ignore[no-any-return]
+        return asgiref_async_to_sync(func)
 
     # -- URLs --------------------------------------------------------------------
 
@@ -1103,19 +1105,17 @@ class Erlen(Scaffold):
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> ErlenClient:
         """A test client that sends requests to the app without a server."""
-        cls = self.test_client_class
-        if cls is None:
-            from .testing import ErlenClient as cls  # type: ignore[no-redef]
-        return cls(  # type: ignore[no-any-return]
-            self, self.response_class, use_cookies=use_cookies, **kwargs
-        )
+        from .testing import ErlenClient
+
+        cls = self.test_client_class or ErlenClient
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     def test_cli_runner(self, **kwargs: t.Any) -> ErlenCliRunner:
         """A CLI runner that invokes the app's commands; see :class:`ErlenCliRunner`."""
-        cls = self.test_cli_runner_class
-        if cls is None:
-            from .testing import ErlenCliRunner as cls  # type: ignore[no-redef]
-        return cls(self, **kwargs)  # type: ignore[no-any-return]
+        from .testing import ErlenCliRunner
+
+        cls = self.test_cli_runner_class or ErlenCliRunner
+        return cls(self, **kwargs)
 
     def run(
         self,
@@ -1186,4 +1186,3 @@ def _default_template_ctx_processor() -> dict[str, t.Any]:
     if req_ctx is not None:
         rv["request"] = req_ctx.request
     return rv
-

@@ -144,7 +144,7 @@ class Blueprint(Scaffold):
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
 
     @cached_property
-    def cli(self) -> Group:  # type: ignore[override]
+    def cli(self) -> Group:
         """The blueprint's command group, added to the app's CLI on registration."""
         from .cli import AppGroup
 
@@ -210,7 +210,7 @@ class Blueprint(Scaffold):
         if self.has_static_folder:
             state.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
-                view_func=self.send_static_file,  # type: ignore[attr-defined]
+                view_func=self.send_static_file,
                 endpoint="static",
             )
         self._merge_blueprint_funcs(app, name)
@@ -218,7 +218,9 @@ class Blueprint(Scaffold):
             deferred(state)
         self._register_cli(app, name, options)
         for blueprint, bp_options in self._blueprints:
-            blueprint.register(app, self._nested_options(state, name, blueprint, bp_options))
+            blueprint.register(
+                app, self._nested_options(state, name, blueprint, bp_options)
+            )
 
     def _register_cli(self, app: Erlen, name: str, options: dict[str, t.Any]) -> None:
         if "cli" not in self.__dict__ or not self.cli.commands:
@@ -315,9 +317,7 @@ class Blueprint(Scaffold):
 
         self.record_once(register_template)
 
-    def _template_decorator(
-        self, kind: str, name: t.Any
-    ) -> t.Any:
+    def _template_decorator(self, kind: str, name: t.Any) -> t.Any:
         if callable(name):
             self._app_template(kind, name, None)
             return name

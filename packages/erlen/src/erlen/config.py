@@ -33,7 +33,9 @@ class ConfigAttribute(t.Generic[T]):
     @t.overload
     def __get__(self, obj: Erlen, owner: type[Erlen]) -> T: ...
 
-    def __get__(self, obj: Erlen | None, owner: type[Erlen] | None = None) -> T | te.Self:
+    def __get__(
+        self, obj: Erlen | None, owner: type[Erlen] | None = None
+    ) -> T | te.Self:
         if obj is None:
             return self
         rv = obj.config[self.__name__]
@@ -109,7 +111,9 @@ class Config(dict[str, t.Any]):
             current[tail] = value
         return True
 
-    def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
+    def from_pyfile(
+        self, filename: str | os.PathLike[str], silent: bool = False
+    ) -> bool:
         """Execute a Python file and load its UPPERCASE names.
 
         :param silent: return ``False`` instead of raising when the file is missing.

@@ -81,7 +81,9 @@ class _AppCtxGlobals:
         return object.__repr__(self)
 
 
-def after_this_request(f: ft.AfterRequestCallable[t.Any]) -> ft.AfterRequestCallable[t.Any]:
+def after_this_request(
+    f: ft.AfterRequestCallable[t.Any],
+) -> ft.AfterRequestCallable[t.Any]:
     """Run ``f(response)`` after the current request only, before ``after_request`` hooks."""
     ctx = _cv_request.get(None)
     if ctx is None:

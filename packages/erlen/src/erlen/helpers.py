@@ -47,8 +47,9 @@ def get_root_path(import_name: str) -> str:
     Used as the default ``root_path`` of apps and blueprints.
     """
     mod = sys.modules.get(import_name)
-    if mod is not None and getattr(mod, "__file__", None) is not None:
-        return os.path.dirname(os.path.abspath(mod.__file__))  # type: ignore[arg-type]
+    mod_file: str | None = getattr(mod, "__file__", None)
+    if mod_file is not None:
+        return os.path.dirname(os.path.abspath(mod_file))
     try:
         spec = importlib.util.find_spec(import_name)
         if spec is None:
@@ -59,6 +60,7 @@ def get_root_path(import_name: str) -> str:
         loader = spec.loader
     if loader is None:
         return os.getcwd()
+    filepath: str | None
     if hasattr(loader, "get_filename"):
         filepath = loader.get_filename(import_name)
     else:

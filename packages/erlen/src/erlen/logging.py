@@ -38,7 +38,7 @@ def has_level_handler(logger: logging.Logger) -> bool:
 
 
 #: Logs to the request's ``wsgi.errors`` stream, or stderr outside a request.
-default_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[arg-type]
+default_handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[call-overload]
 default_handler.setFormatter(
     logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
 )

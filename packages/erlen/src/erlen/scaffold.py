@@ -41,7 +41,7 @@ T_url_value_preprocessor = t.TypeVar(
 T_route = t.TypeVar("T_route", bound=ft.RouteCallable)
 
 #: code -> exception class -> handler
-ErrorHandlerMap = dict[t.Optional[int], dict[type[BaseException], ft.ErrorHandlerCallable]]
+ErrorHandlerMap = dict[int | None, dict[type[BaseException], ft.ErrorHandlerCallable]]
 
 
 def setupmethod(f: F) -> F:
@@ -77,7 +77,7 @@ class Scaffold:
     ) -> None:
         #: The name of the package or module this object belongs to.
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         #: Folder of templates relative to :attr:`root_path`, or ``None``.
         self.template_folder = template_folder

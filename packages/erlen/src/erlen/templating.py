@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-from jinja2 import Environment as BaseEnvironment
 from jinja2 import BaseLoader
+from jinja2 import Environment as BaseEnvironment
 from jinja2 import Environment as BaseJinjaEnvironment
 from jinja2 import Template
 from jinja2 import TemplateNotFound
@@ -161,4 +161,3 @@ def stream_template_string(source: str, **context: t.Any) -> t.Iterator[str]:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     template = app.jinja_env.from_string(source)
     return _stream(app, template, context)
-

@@ -63,7 +63,7 @@ class EnvironBuilder(werkzeug.test.EnvironBuilder):
         self.app = app
         super().__init__(path, base_url, *args, **kwargs)
 
-    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:  # type: ignore[override]
+    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``json=`` data with the app's JSON provider."""
         return self.app.json.dumps(obj, **kwargs)
 

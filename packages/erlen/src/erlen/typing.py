@@ -59,13 +59,13 @@ BeforeFirstRequestCallable = t.Union[
     t.Callable[[], None], t.Callable[[], t.Awaitable[None]]
 ]
 BeforeRequestCallable = t.Union[
-    t.Callable[[], t.Optional[ResponseReturnValue]],
-    t.Callable[[], t.Awaitable[t.Optional[ResponseReturnValue]]],
+    t.Callable[[], ResponseReturnValue | None],
+    t.Callable[[], t.Awaitable[ResponseReturnValue | None]],
 ]
 ShellContextProcessorCallable = t.Callable[[], dict[str, t.Any]]
 TeardownCallable = t.Union[
-    t.Callable[[t.Optional[BaseException]], None],
-    t.Callable[[t.Optional[BaseException]], t.Awaitable[None]],
+    t.Callable[[BaseException | None], None],
+    t.Callable[[BaseException | None], t.Awaitable[None]],
 ]
 TemplateContextProcessorCallable = t.Union[
     t.Callable[[], dict[str, t.Any]],
@@ -75,9 +75,7 @@ TemplateFilterCallable = t.Callable[..., t.Any]
 TemplateGlobalCallable = t.Callable[..., t.Any]
 TemplateTestCallable = t.Callable[..., bool]
 URLDefaultCallable = t.Callable[[str, dict[str, t.Any]], None]
-URLValuePreprocessorCallable = t.Callable[
-    [t.Optional[str], t.Optional[dict[str, t.Any]]], None
-]
+URLValuePreprocessorCallable = t.Callable[[str | None, dict[str, t.Any] | None], None]
 
 # Error handlers are typed loosely: a handler for one exception class does not
 # accept every exception, so a precise type would reject correct user code.

@@ -13,8 +13,6 @@ from . import json
 from .globals import _cv_app
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from werkzeug.datastructures import FileStorage
-    from werkzeug.datastructures import MultiDict
     from werkzeug.routing import Rule
 
 
@@ -45,7 +43,7 @@ class Request(_WerkzeugRequest):
         return ctx.app.config[key]  # type: ignore[no-any-return]
 
     @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]
+    def max_content_length(self) -> int | None:
         """Largest body in bytes, from ``MAX_CONTENT_LENGTH`` unless set on this request."""
         if self._max_content_length is not None:
             return self._max_content_length
@@ -56,7 +54,7 @@ class Request(_WerkzeugRequest):
         self._max_content_length = value
 
     @property
-    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+    def max_form_memory_size(self) -> int | None:
         """Largest non-file form field, from ``MAX_FORM_MEMORY_SIZE`` unless set here."""
         if self._max_form_memory_size is not None:
             return self._max_form_memory_size
@@ -66,8 +64,8 @@ class Request(_WerkzeugRequest):
     def max_form_memory_size(self, value: int | None) -> None:
         self._max_form_memory_size = value
 
-    @property
-    def max_form_parts(self) -> int | None:  # type: ignore[override]
+    @property  # type: ignore[override]
+    def max_form_parts(self) -> int | None:
         """Most multipart parts, from ``MAX_FORM_PARTS`` unless set on this request."""
         if self._max_form_parts is not None:
             return self._max_form_parts
@@ -81,7 +79,7 @@ class Request(_WerkzeugRequest):
     def endpoint(self) -> str | None:
         """The endpoint that matched, or ``None``."""
         if self.url_rule is not None:
-            return self.url_rule.endpoint
+            return t.cast(str, self.url_rule.endpoint)
         return None
 
     @property
@@ -121,9 +119,6 @@ class Request(_WerkzeugRequest):
             if e is not None:
                 ex.description = f"Invalid JSON body: {e}"
             raise ex from e
-
-    if t.TYPE_CHECKING:  # pragma: no cover
-        files: MultiDict[str, FileStorage]
 
 
 _chain_cache: dict[str, list[str]] = {}
