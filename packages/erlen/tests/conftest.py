@@ -1,0 +1,90 @@
+"""Shared fixtures for the core's tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing as t
+from pathlib import Path
+
+import pytest
+
+import erlen
+from erlen.globals import _cv_app
+from erlen.globals import _cv_request
+
+HERE = Path(__file__).parent
+
+_ENV_VARS = (
+    "ERLEN_APP",
+    "ERLEN_DEBUG",
+    "ERLEN_ENV_FILE",
+    "ERLEN_RUN_FROM_CLI",
+    "ERLEN_SKIP_DOTENV",
+    "WERKZEUG_RUN_MAIN",
+)
+
+
+@pytest.fixture(autouse=True)
+def _standard_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test without the ERLEN_* variables of the outer shell."""
+    for name in _ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _reset_os_environ() -> t.Iterator[None]:
+    """Restore ``os.environ`` after tests that set variables directly."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def leak_detector() -> t.Iterator[None]:
+    """Fail a test that leaves an app or request context pushed."""
+    yield
+    leaks = []
+    while (ctx := _cv_request.get(None)) is not None:
+        leaks.append(ctx)
+        ctx.pop()
+    while (app_ctx := _cv_app.get(None)) is not None:
+        leaks.append(app_ctx)
+        app_ctx.pop()
+    assert leaks == []
+
+
+@pytest.fixture
+def app() -> erlen.Erlen:
+    """A testing app rooted in the tests folder (templates/ and static/ are here)."""
+    app = erlen.Erlen("erlen_test", root_path=str(HERE))
+    app.config.update(TESTING=True, SECRET_KEY="test key")
+    return app
+
+
+@pytest.fixture
+def app_ctx(app: erlen.Erlen) -> t.Iterator[erlen.ctx.AppContext]:
+    with app.app_context() as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def req_ctx(app: erlen.Erlen) -> t.Iterator[erlen.ctx.RequestContext]:
+    with app.test_request_context() as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def client(app: erlen.Erlen) -> erlen.testing.ErlenClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def test_apps(monkeypatch: pytest.MonkeyPatch) -> t.Iterator[None]:
+    """Put tests/test_apps on sys.path; forget modules imported from it afterwards."""
+    monkeypatch.syspath_prepend(str(HERE / "test_apps"))
+    before = set(sys.modules)
+    yield
+    for name in set(sys.modules) - before:
+        sys.modules.pop(name, None)

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from hello import app
+
+__all__ = ["app"]
