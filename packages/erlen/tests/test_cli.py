@@ -716,7 +716,7 @@ def test_version_option(runner: CliRunner) -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].startswith("Python ")
-    assert lines[1] == f"erlen {version('erlen')}"
+    assert lines[1] == f"Erlen {version('erlen')}"
     assert lines[2] == f"Werkzeug {version('werkzeug')}"
 
 
@@ -826,7 +826,7 @@ def test_main(
     with pytest.raises(SystemExit) as exc_info:
         main()
     assert exc_info.value.code == 0
-    assert "erlen " in capsys.readouterr().out
+    assert "Erlen " in capsys.readouterr().out
 
 
 # -- dotenv ------------------------------------------------------------------------

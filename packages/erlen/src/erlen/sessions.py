@@ -1,0 +1,389 @@
+"""Sessions: per-client data kept between requests, by default in a signed cookie.
+
+``app.session_interface`` decides how a session is loaded from a request and
+saved into a response. The default, :class:`SecureCookieSessionInterface`,
+stores the whole session in a cookie signed with ``SECRET_KEY``: the client can
+read it but not change it. Without a secret key the session is a
+:class:`NullSession` that refuses writes.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import hashlib
+import typing as t
+from datetime import datetime
+from datetime import timezone
+
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import CallbackDict
+
+from .json.tag import TaggedJSONSerializer
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .app import Erlen
+    from .wrappers import Request
+    from .wrappers import Response
+
+__all__ = [
+    "NullSession",
+    "SecureCookieSession",
+    "SecureCookieSessionInterface",
+    "SessionInterface",
+    "SessionMixin",
+]
+
+
+class SessionMixin(cabc.MutableMapping[str, t.Any]):
+    """What every session object offers on top of a mutable mapping.
+
+    Session interfaces that cannot track reads and writes keep the conservative
+    defaults: the session counts as ``modified`` and ``accessed``.
+    """
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the cookie outlives the browser session
+        (``PERMANENT_SESSION_LIFETIME``); stored under the ``"_permanent"`` key."""
+        return self.get("_permanent", False)  # type: ignore[no-any-return]
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self["_permanent"] = bool(value)
+
+    #: ``True`` when the request carried no (valid) session, if the interface
+    #: can tell.
+    new = False
+
+    #: Whether the session changed during the request, so it must be saved.
+    modified = True
+
+    #: Whether the session was read or written during the request, so the
+    #: response depends on the session cookie (``Vary: Cookie``).
+    accessed = True
+
+
+class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
+    """The default session: a dict that records reads and writes.
+
+    Any write sets :attr:`modified` and :attr:`accessed`; reading a key, a
+    membership test, ``len()``, iteration and the views (``keys()``,
+    ``items()``, ``values()``) set :attr:`accessed`.
+    """
+
+    modified = False
+    accessed = False
+
+    def __init__(
+        self,
+        initial: cabc.Mapping[str, t.Any]
+        | cabc.Iterable[tuple[str, t.Any]]
+        | None = None,
+    ) -> None:
+        super().__init__(initial, _mark_modified)
+
+    def __getitem__(self, key: str) -> t.Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+        return super().setdefault(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return super().__contains__(key)
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return super().__len__()
+
+    def __iter__(self) -> cabc.Iterator[str]:
+        self.accessed = True
+        return super().__iter__()
+
+    def keys(self) -> t.Any:
+        self.accessed = True
+        return super().keys()
+
+    def values(self) -> t.Any:
+        self.accessed = True
+        return super().values()
+
+    def items(self) -> t.Any:
+        self.accessed = True
+        return super().items()
+
+
+def _mark_modified(session: SecureCookieSession) -> None:
+    session.modified = True
+    session.accessed = True
+
+
+_NO_SECRET_KEY_MSG = (
+    "The session is unavailable because no secret key was set. Set the"
+    " secret_key on the application to something unique and secret."
+)
+
+
+class NullSession(SecureCookieSession):
+    """The session used when sessions are unavailable; reads work, writes raise.
+
+    Every write raises ``RuntimeError`` explaining that no secret key is set.
+    """
+
+    def _fail(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        raise RuntimeError(_NO_SECRET_KEY_MSG)
+
+    __setitem__ = __delitem__ = clear = pop = popitem = _fail
+    update = setdefault = __ior__ = _fail
+    del _fail
+
+
+class SessionInterface:
+    """How an app loads sessions from requests and saves them into responses.
+
+    Subclass it and set ``app.session_interface`` to store sessions elsewhere
+    (a database, Redis, ...). Implement :meth:`open_session` and
+    :meth:`save_session`; the ``get_cookie_*`` helpers read the app's
+    ``SESSION_COOKIE_*`` config.
+
+    The app opens the session lazily: :meth:`open_session` runs on the first use
+    of ``session`` in a request (or at the end of a request that carries the
+    session cookie, so a permanent session can be refreshed), not on every
+    request. :meth:`save_session` runs after the response is built, only for a
+    session that was opened and is not a null session.
+    """
+
+    #: The class :meth:`make_null_session` instantiates.
+    null_session_class: type[NullSession] = NullSession
+
+    #: Whether the stored data is pickled; informational, for extensions that
+    #: need to know whether arbitrary objects survive a round trip.
+    pickle_based = False
+
+    def make_null_session(self, app: Erlen) -> NullSession:
+        """Return the session to use when :meth:`open_session` returns ``None``."""
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        """Whether ``obj`` is a null session; null sessions are never saved."""
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Erlen) -> str:
+        """The cookie name: ``SESSION_COOKIE_NAME``."""
+        return app.config["SESSION_COOKIE_NAME"]  # type: ignore[no-any-return]
+
+    def get_cookie_domain(self, app: Erlen) -> str | None:
+        """The cookie's ``Domain``: ``SESSION_COOKIE_DOMAIN``, or ``None`` (this
+        host only) when unset or empty."""
+        return app.config["SESSION_COOKIE_DOMAIN"] or None
+
+    def get_cookie_path(self, app: Erlen) -> str:
+        """The cookie's ``Path``: ``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
+        return app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"]  # type: ignore[no-any-return]
+
+    def get_cookie_httponly(self, app: Erlen) -> bool:
+        """Whether scripts cannot read the cookie: ``SESSION_COOKIE_HTTPONLY``."""
+        return app.config["SESSION_COOKIE_HTTPONLY"]  # type: ignore[no-any-return]
+
+    def get_cookie_secure(self, app: Erlen) -> bool:
+        """Whether the cookie is sent over HTTPS only: ``SESSION_COOKIE_SECURE``."""
+        return app.config["SESSION_COOKIE_SECURE"]  # type: ignore[no-any-return]
+
+    def get_cookie_samesite(self, app: Erlen) -> str | None:
+        """The cookie's ``SameSite`` value: ``SESSION_COOKIE_SAMESITE``."""
+        return app.config["SESSION_COOKIE_SAMESITE"]  # type: ignore[no-any-return]
+
+    def get_cookie_partitioned(self, app: Erlen) -> bool:
+        """Whether the cookie is partitioned (CHIPS): ``SESSION_COOKIE_PARTITIONED``."""
+        return app.config["SESSION_COOKIE_PARTITIONED"]  # type: ignore[no-any-return]
+
+    def get_expiration_time(self, app: Erlen, session: SessionMixin) -> datetime | None:
+        """When the cookie expires: now plus the permanent session lifetime for a
+        permanent session, ``None`` (end of the browser session) otherwise."""
+        if session.permanent:
+            return datetime.now(timezone.utc) + app.permanent_session_lifetime
+        return None
+
+    def should_set_cookie(self, app: Erlen, session: SessionMixin) -> bool:
+        """Whether :meth:`save_session` should send the cookie again.
+
+        True when the session was modified, or when it is permanent and
+        ``SESSION_REFRESH_EACH_REQUEST`` is on (which slides the expiry forward).
+        """
+        return session.modified or (
+            session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]
+        )
+
+    def open_session(self, app: Erlen, request: Request) -> SessionMixin | None:
+        """Load the session for ``request``.
+
+        Return ``None`` when sessions are unavailable; the app then uses
+        :meth:`make_null_session`. Must not raise for bad client input.
+        """
+        raise NotImplementedError
+
+    def save_session(
+        self, app: Erlen, session: SessionMixin, response: Response
+    ) -> None:
+        """Store ``session`` (for example by setting a cookie on ``response``)."""
+        raise NotImplementedError
+
+
+def _sha1(string: bytes = b"") -> t.Any:
+    """Return a SHA-1 hash object, created at call time.
+
+    Looking the algorithm up lazily keeps importing erlen working on systems
+    where SHA-1 is disabled until it is actually used.
+    """
+    return hashlib.sha1(string)
+
+
+#: How many signing serializers an interface keeps (one per set of keys).
+_SERIALIZER_CACHE_SIZE = 16
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """Store the session in a cookie signed with the app's secret key.
+
+    The cookie holds the session as tagged JSON (see :mod:`erlen.json.tag`),
+    signed and timestamped with :mod:`itsdangerous`. Keys in
+    ``SECRET_KEY_FALLBACKS`` still verify old cookies, which are then re-signed
+    with ``SECRET_KEY`` when saved. A cookie that is missing, tampered with,
+    expired or otherwise unreadable gives an empty session.
+
+    The signing serializer is built once per set of keys and reused. Change the
+    class attributes below in a subclass, not on a live instance.
+    """
+
+    #: Salt mixed into the signing key, separating session signatures from
+    #: other uses of the secret key.
+    salt = "cookie-session"
+    #: The hash function for the signature.
+    digest_method = staticmethod(_sha1)
+    #: How itsdangerous derives the signing key from the secret key.
+    key_derivation = "hmac"
+    #: Turns the session into text and back.
+    serializer = TaggedJSONSerializer()
+    #: The class of the sessions :meth:`open_session` returns.
+    session_class = SecureCookieSession
+
+    def _build_signing_serializer(
+        self, keys: list[str | bytes]
+    ) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(
+            keys,  # type: ignore[arg-type]
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
+
+    def get_signing_serializer(self, app: Erlen) -> URLSafeTimedSerializer | None:
+        """Return the serializer that signs and verifies session cookies, or
+        ``None`` when the app has no secret key.
+
+        Every key in ``SECRET_KEY_FALLBACKS`` can verify a cookie; the current
+        ``SECRET_KEY`` signs new ones.
+        """
+        secret_key = app.secret_key
+        if not secret_key:
+            return None
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        try:
+            cache_key = (secret_key, tuple(fallbacks) if fallbacks else ())
+            cache: dict[t.Any, URLSafeTimedSerializer] | None = self.__dict__.get(
+                "_signing_serializers"
+            )
+            if cache is None:
+                cache = self.__dict__["_signing_serializers"] = {}
+            rv = cache.get(cache_key)
+        except TypeError:  # unhashable keys: build without caching
+            return self._build_signing_serializer([*(fallbacks or ()), secret_key])
+        if rv is None:
+            rv = self._build_signing_serializer([*cache_key[1], secret_key])
+            if len(cache) >= _SERIALIZER_CACHE_SIZE:
+                cache.clear()
+            cache[cache_key] = rv
+        return rv
+
+    def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
+        """Load the session from the request's cookie.
+
+        Returns ``None`` without a secret key, and a new empty session when the
+        cookie is absent or cannot be trusted (bad signature, expired, garbage).
+        """
+        signer = self.get_signing_serializer(app)
+        if signer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if value:
+            max_age = int(app.permanent_session_lifetime.total_seconds())
+            try:
+                data = signer.loads(value, max_age=max_age)
+            except Exception:  # anything a client sends must not become a 500
+                data = None
+            if isinstance(data, dict):
+                return self.session_class(data)
+        session = self.session_class()
+        session.new = True
+        return session
+
+    def save_session(
+        self, app: Erlen, session: SessionMixin, response: Response
+    ) -> None:
+        """Set, refresh or delete the session cookie on ``response``.
+
+        Adds ``Vary: Cookie`` when the session was used. An emptied session
+        deletes the cookie; otherwise it is set when :meth:`should_set_cookie`
+        says so.
+        """
+        if session.accessed:
+            response.vary.add("Cookie")
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        partitioned = self.get_cookie_partitioned(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+
+        if not session:
+            if session.modified:
+                response.delete_cookie(
+                    name,
+                    domain=domain,
+                    path=path,
+                    secure=secure,
+                    partitioned=partitioned,
+                    samesite=samesite,
+                    httponly=httponly,
+                )
+                response.vary.add("Cookie")
+            return
+
+        if not self.should_set_cookie(app, session):
+            return
+        signer = self.get_signing_serializer(app)
+        if signer is None:
+            return
+        value: str = signer.dumps(dict(session))
+        response.set_cookie(
+            name,
+            value,
+            expires=self.get_expiration_time(app, session),
+            httponly=httponly,
+            domain=domain,
+            path=path,
+            secure=secure,
+            partitioned=partitioned,
+            samesite=samesite,
+        )
+        response.vary.add("Cookie")
