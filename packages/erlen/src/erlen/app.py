@@ -275,7 +275,7 @@ class Erlen(Scaffold):
 
         if self.has_static_folder:
             if bool(static_host) != host_matching:
-                raise ValueError(
+                raise AssertionError(
                     "Invalid static_host/host_matching combination: 'static_host'"
                     " must be set if and only if 'host_matching' is true."
                 )
@@ -730,17 +730,27 @@ class Erlen(Scaffold):
         for after in self._hooks(ctx.request.blueprint).after:
             response = after(response)
         interface = self.session_interface
-        if not ctx.session_opened:
-            # Only a permanent session needs saving without being touched: its
-            # expiry is refreshed, so open it if the browser sent one.
-            if not (
-                self.config["SESSION_REFRESH_EACH_REQUEST"]
-                and interface.get_cookie_name(self) in ctx.request.cookies
-            ):
-                return response
+        if not ctx.session_opened and not self._needs_refresh(ctx):
+            return response
         if not interface.is_null_session(ctx.session):
             interface.save_session(self, ctx.session, response)
         return response
+
+    def _needs_refresh(self, ctx: RequestContext) -> bool:
+        """Whether an untouched session must be saved anyway: a permanent one
+        whose expiry is refreshed on each request. Opens it only if the browser
+        sent a session cookie, and does not count as accessing it."""
+        interface = self.session_interface
+        if not (
+            self.config["SESSION_REFRESH_EACH_REQUEST"]
+            and interface.get_cookie_name(self) in ctx.request.cookies
+        ):
+            return False
+        session = ctx.session
+        accessed = session.accessed
+        permanent = session.permanent
+        session.accessed = accessed
+        return permanent
 
     def make_response(self, rv: ft.ResponseReturnValue | HTTPException) -> Response:
         """Turn a view's return value into a :attr:`response_class` instance.
@@ -1013,6 +1023,7 @@ class Erlen(Scaffold):
 
     def url_for(
         self,
+        /,
         endpoint: str,
         *,
         _anchor: str | None = None,

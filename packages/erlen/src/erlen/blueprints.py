@@ -267,6 +267,7 @@ class Blueprint(Scaffold):
         def key_for(key: str | None) -> str:
             return name if key is None else f"{name}.{key}"
 
+        app.view_functions.update(self.view_functions)
         for key, by_code in self.error_handler_spec.items():
             app.error_handler_spec[key_for(key)] = defaultdict(
                 dict, {code: dict(handlers) for code, handlers in by_code.items()}

@@ -321,7 +321,7 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
         return
     click.echo(
         f"Python {platform.python_version()}\n"
-        f"erlen {_package_version('erlen')}\n"
+        f"Erlen {_package_version('erlen')}\n"
         f"Werkzeug {_package_version('werkzeug')}",
         color=ctx.color,
     )

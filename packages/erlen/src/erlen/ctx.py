@@ -213,7 +213,7 @@ class RequestContext:
         except HTTPException as e:
             request.routing_exception = e
         self.flashes: list[tuple[str, str]] | None = None
-        self._session = session
+        self._opened_session = session
         self._after_request_functions: list[ft.AfterRequestCallable[t.Any]] = []
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
@@ -222,23 +222,28 @@ class RequestContext:
     @property
     def session(self) -> SessionMixin:
         """The session, opened through ``app.session_interface`` on first access."""
-        session = self._session
+        session = self._opened_session
         if session is None:
             interface = self.app.session_interface
             session = interface.open_session(self.app, self.request)
             if session is None:
                 session = interface.make_null_session(self.app)
-            self._session = session
+            self._opened_session = session
         return session
 
     @session.setter
     def session(self, value: SessionMixin) -> None:
-        self._session = value
+        self._opened_session = value
+
+    @property
+    def _session(self) -> SessionMixin:
+        """Alias of :attr:`session` for code written against Flask's internals."""
+        return self.session
 
     @property
     def session_opened(self) -> bool:
         """Whether the session was opened (or set) during this request."""
-        return self._session is not None
+        return self._opened_session is not None
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session, to push elsewhere."""

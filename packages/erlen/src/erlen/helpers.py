@@ -104,12 +104,13 @@ def stream_with_context(
             " active, such as in a view function."
         )
     app_ctx = _cv_app.get()
-    copied = req_ctx.copy()
 
     def generator() -> t.Iterator[t.AnyStr]:
-        # The contexts are pushed when iteration starts, after the view has
-        # returned, so a stream that is never started leaves nothing pushed.
-        with app_ctx, copied:
+        # The same contexts are pushed again (they are re-entrant) when
+        # iteration starts, after the view has returned: a stream that is
+        # never started leaves nothing pushed, and pushes and pops of other
+        # code in between (the test client's) cannot pop the wrong context.
+        with app_ctx, req_ctx:
             try:
                 yield from gen
             finally:
@@ -135,6 +136,7 @@ def make_response(*args: t.Any) -> Response:
 
 def url_for(
     endpoint: str,
+    /,
     *,
     _anchor: str | None = None,
     _method: str | None = None,

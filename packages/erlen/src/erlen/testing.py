@@ -118,7 +118,10 @@ class ErlenClient(Client):
         with ctx:
             sess = app.session_interface.open_session(app, ctx.request)
         if sess is None:
-            raise RuntimeError("Session backend did not open a session.")
+            raise RuntimeError(
+                "Session backend did not open a session. Set 'SECRET_KEY' for the"
+                " default cookie sessions, or check the app's session interface."
+            )
         yield sess
         resp = app.response_class()
         if app.session_interface.is_null_session(sess):

@@ -117,7 +117,13 @@ class Request(_WerkzeugRequest):
             return super().on_json_loading_failed(e)
         except BadRequest as ex:
             if e is not None:
-                ex.description = f"Invalid JSON body: {e}"
+                ctx = _cv_app.get(None)
+                if ctx is not None and ctx.app.debug:
+                    ex.description = (
+                        f"Invalid JSON body. Failed to decode JSON object: {e}"
+                    )
+                else:
+                    ex.description = f"Invalid JSON body: {e}"
             raise ex from e
 
 
