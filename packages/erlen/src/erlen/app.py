@@ -741,9 +741,13 @@ class Erlen(Scaffold):
         whose expiry is refreshed on each request. Opens it only if the browser
         sent a session cookie, and does not count as accessing it."""
         interface = self.session_interface
+        name = interface.get_cookie_name(self)
         if not (
             self.config["SESSION_REFRESH_EACH_REQUEST"]
-            and interface.get_cookie_name(self) in ctx.request.cookies
+            # Check the raw header first: parsing cookies costs more than the
+            # rest of a small request.
+            and name in ctx.request.environ.get("HTTP_COOKIE", "")
+            and name in ctx.request.cookies
         ):
             return False
         session = ctx.session
@@ -1010,6 +1014,10 @@ class Erlen(Scaffold):
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
+                if server_name is None:
+                    adapter = _bind_plain(self.url_map, request, subdomain)
+                    if adapter is not None:
+                        return adapter
             return self.url_map.bind_to_environ(
                 request.environ, server_name=server_name, subdomain=subdomain
             )
@@ -1185,6 +1193,36 @@ class Erlen(Scaffold):
             run_simple(host, port, self, **options)
         finally:
             self._got_first_request = False
+
+
+def _decode_wsgi(environ: WSGIEnvironment, key: str) -> str | None:
+    value = environ.get(key)
+    if value is None:
+        return None
+    return value.encode("latin1").decode(errors="replace")  # type: ignore[no-any-return]
+
+
+def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None:
+    """Bind ``map`` like ``bind_to_environ`` does for a plain (no host, subdomain
+    or server name matching) app, reusing what the request already parsed.
+
+    Returns ``None`` for the rare requests that need Werkzeug's full handling
+    (a non-ASCII host, a WebSocket upgrade), so behaviour stays the same.
+    """
+    environ = request.environ
+    server_name = request.host.lower()
+    if not server_name.isascii() or "HTTP_UPGRADE" in environ:
+        return None
+    return MapAdapter(
+        map,
+        server_name,
+        _decode_wsgi(environ, "SCRIPT_NAME") or "/",
+        subdomain,
+        environ["wsgi.url_scheme"],
+        _decode_wsgi(environ, "PATH_INFO") or "/",
+        environ["REQUEST_METHOD"],
+        _decode_wsgi(environ, "QUERY_STRING"),
+    )
 
 
 def _default_template_ctx_processor() -> dict[str, t.Any]:
