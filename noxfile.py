@@ -1,0 +1,372 @@
+"""Every check of the erlen repository, as nox sessions.
+
+Run ``nox`` for the default sessions (what CI runs), ``nox -l`` to list them all,
+``nox -s NAME`` for one. Arguments after ``--`` go to the tool a session runs,
+e.g. ``nox -s tests-erlen -- -k blueprints -x``.
+"""
+
+# Conventions the sessions rely on:
+#
+# * A package is a folder ``packages/<dir>/`` holding a ``pyproject.toml``. Its
+#   import name is ``[tool.flit.module] name`` or the project name with ``-``
+#   replaced by ``_``; its tests live in ``packages/<dir>/tests/``. A new package
+#   gets a ``tests-<project name>`` session without editing this file.
+# * A package's test dependencies are the ``tests`` group of the
+#   ``[dependency-groups]`` table (PEP 735) in its pyproject.toml, e.g.
+#
+#       [dependency-groups]
+#       tests = ["pytest", "coverage[toml]", "aiosqlite"]
+#
+#   pytest and coverage are always installed; the group adds the rest.
+# * The repository's own packages (``erlen``, ``erlen-*``) are always installed
+#   from ``packages/``, never from an index.
+# * ``DEPENDENCY_MATRIX`` lists packages whose tests run once per version of a
+#   third-party library.
+# * Tests that need a server binary (gunicorn, PostgreSQL) skip when it is
+#   missing, but fail instead when ``CI=true`` is set, so CI cannot pass by
+#   skipping.
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+from pathlib import Path
+
+import nox
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = True
+
+ROOT = Path(__file__).parent
+DIST = ROOT / "dist"
+CORE = "erlen"
+
+#: Packages whose tests run once per listed version of a library:
+#: ``{project name: (library, [minor versions])}`` installs ``library~=X.Y.0``.
+DEPENDENCY_MATRIX: dict[str, tuple[str, list[str]]] = {
+    "erlen-sql": ("sqlalchemy", ["2.0", "2.1"]),
+}
+
+#: Linters are pinned so that a new release cannot fail CI on unchanged code.
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+TEST_TOOLS = ("pytest", "coverage[toml]")
+SERVER_TOOLS = ("gunicorn",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Package:
+    """One package under ``packages/``, as its ``pyproject.toml`` describes it."""
+
+    name: str
+    path: Path
+    import_name: str
+    dependencies: tuple[Requirement, ...]
+    extras: dict[str, tuple[Requirement, ...]]
+    test_requirements: tuple[str, ...]
+
+    @property
+    def rel(self) -> str:
+        """The package folder relative to the repository root, for pip."""
+        return self.path.relative_to(ROOT).as_posix()
+
+
+def _load_package(pyproject_path: Path) -> Package:
+    pyproject = nox.project.load_toml(pyproject_path)
+    project = pyproject["project"]
+    name = canonicalize_name(project["name"])
+    flit_module = pyproject.get("tool", {}).get("flit", {}).get("module", {})
+    groups = pyproject.get("dependency-groups", {})
+    return Package(
+        name=name,
+        path=pyproject_path.parent,
+        import_name=flit_module.get("name", name.replace("-", "_")),
+        dependencies=tuple(Requirement(r) for r in project.get("dependencies", [])),
+        extras={
+            extra: tuple(Requirement(r) for r in reqs)
+            for extra, reqs in project.get("optional-dependencies", {}).items()
+        },
+        test_requirements=(
+            nox.project.dependency_groups(pyproject, "tests")
+            if "tests" in groups
+            else ()
+        ),
+    )
+
+
+def _discover_packages() -> dict[str, Package]:
+    found = [_load_package(p) for p in sorted(ROOT.glob("packages/*/pyproject.toml"))]
+    found.sort(key=lambda p: (p.name != CORE, p.name))
+    return {p.name: p for p in found}
+
+
+PACKAGES = _discover_packages()
+
+
+def _is_ours(req: Requirement) -> bool:
+    """Tell whether ``req`` names one of the repository's packages, built or not."""
+    name = canonicalize_name(req.name)
+    return name == CORE or name.startswith(f"{CORE}-")
+
+
+def _local_closure(*names: str) -> list[Package]:
+    """Return the named packages and the repository packages they depend on."""
+    result: dict[str, Package] = {}
+    todo = list(names)
+    while todo:
+        package = PACKAGES[todo.pop()]
+        if package.name in result:
+            continue
+        result[package.name] = package
+        for req in filter(_is_ours, package.dependencies):
+            name = canonicalize_name(req.name)
+            if name not in PACKAGES:
+                raise ValueError(f"{package.name} needs {name}; packages/ lacks it")
+            todo.append(name)
+    return sorted(result.values(), key=lambda p: (p.name != CORE, p.name))
+
+
+def _editable(packages: list[Package]) -> list[str]:
+    """``pip install`` arguments that install ``packages`` from their folders."""
+    return [arg for p in packages for arg in ("-e", p.rel)]
+
+
+def _external_extras(package: Package) -> list[str]:
+    """Every third-party requirement of ``package``'s extras (ours left out)."""
+    reqs = {str(r) for reqs in package.extras.values() for r in reqs if not _is_ours(r)}
+    return sorted(reqs)
+
+
+def _install_everything(session: nox.Session) -> None:
+    """Install every package, editable, with the third-party parts of its extras."""
+    packages = list(PACKAGES.values())
+    extras = [r for p in packages for r in _external_extras(p)]
+    session.install(*_editable(packages), *extras)
+
+
+def _run_tests_with_coverage(
+    session: nox.Session, package: Package, *pytest_args: str
+) -> None:
+    env = {"COVERAGE_FILE": str(Path(session.virtualenv.location) / ".coverage")}
+    session.run(
+        "coverage", "run", "-m", "pytest", f"{package.rel}/tests", *pytest_args, env=env
+    )
+    session.run("coverage", "report", f"--include={package.rel}/src/*", env=env)
+
+
+# --- tests of each package ---------------------------------------------------------
+
+
+@nox.session(name=f"tests-{CORE}")
+def tests_core(session: nox.Session) -> None:
+    """Test the core alone: only erlen[async,dotenv], pytest, coverage, gunicorn."""
+    core = PACKAGES[CORE]
+    session.install("-e", f"{core.rel}[async,dotenv]", *TEST_TOOLS, *SERVER_TOOLS)
+    _run_tests_with_coverage(session, core, *session.posargs)
+
+
+def _define_package_tests(package: Package) -> None:
+    """Register ``tests-<package>``, parametrized when the package has a matrix."""
+
+    def run(session: nox.Session, pin: str | None = None) -> None:
+        requirements = [
+            *TEST_TOOLS,
+            *package.test_requirements,
+            *([pin] if pin else []),
+        ]
+        session.install(
+            *_editable(_local_closure(package.name)), *dict.fromkeys(requirements)
+        )
+        _run_tests_with_coverage(session, package, *session.posargs)
+
+    run.__doc__ = f"Test {package.name} with only the core and its own dependencies."
+    if package.name in DEPENDENCY_MATRIX:
+        library, versions = DEPENDENCY_MATRIX[package.name]
+
+        def matrix_run(session: nox.Session, pin: str) -> None:
+            run(session, pin)
+
+        matrix_run.__doc__ = run.__doc__
+        parametrize = nox.parametrize(
+            "pin",
+            [f"{library}~={v}.0" for v in versions],
+            ids=[f"{library}-{v}" for v in versions],
+        )
+        nox.session(name=f"tests-{package.name}")(parametrize(matrix_run))
+    else:
+        nox.session(name=f"tests-{package.name}")(run)
+
+
+for _package in PACKAGES.values():
+    if _package.name != CORE:
+        _define_package_tests(_package)
+
+
+# --- checks across the repository ----------------------------------------------
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Run tests-integration/: every package together, behind real servers."""
+    _install_everything(session)
+    session.install("pytest", *SERVER_TOOLS)
+    session.run("pytest", "tests-integration", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check lint rules and formatting with ruff (config in pyproject.toml)."""
+    session.install(RUFF)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Run mypy --strict on every package, their type_check tests, and the rest."""
+    _install_everything(session)
+    session.install(MYPY, "pytest", "gunicorn", "nox")
+    session.run("mypy", *session.posargs)
+    for folder in sorted(ROOT.glob("packages/*/tests/type_check")):
+        session.run("mypy", folder.relative_to(ROOT).as_posix())
+    # The rest of the repository's Python, in runs whose module names do not
+    # clash (each test folder has its own conftest.py).
+    session.run("mypy", "noxfile.py", "examples/hello/app.py", "examples/factory")
+    session.run("mypy", "tests-integration")
+    session.run(
+        "mypy",
+        *("examples/conftest.py", "examples/test_examples.py"),
+        env={"MYPYPATH": "tests-integration"},
+    )
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation with Sphinx, treating every warning as an error."""
+    if not (ROOT / "docs" / "conf.py").exists():
+        session.skip("docs/conf.py does not exist yet: nothing to build")
+    _install_everything(session)
+    session.install("-r", "docs/requirements.txt")
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"
+    )
+
+
+@nox.session
+def examples(session: nox.Session) -> None:
+    """Smoke-test every example under gunicorn, with every package installed."""
+    _install_everything(session)
+    session.install("pytest", *SERVER_TOOLS)
+    session.run("pytest", "examples", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build an sdist and a wheel of every package into dist/, then install them.
+
+    The check installs ``erlen[all]`` into a fresh virtualenv using only dist/
+    for the repository's packages and imports every package there. The core's
+    ``all`` extra may list only packages that exist under packages/: a sibling
+    named in an extra before its folder exists cannot be installed, so add a
+    package to ``all`` (and to its own extra) in the same change that adds it.
+    """
+    missing = sorted(
+        r.name
+        for r in PACKAGES[CORE].extras.get("all", ())
+        if _is_ours(r) and canonicalize_name(r.name) not in PACKAGES
+    )
+    if missing:
+        session.error(
+            f"erlen[all] lists {', '.join(missing)}, which packages/ does not hold;"
+            " remove them from the extras in packages/erlen/pyproject.toml until"
+            " the packages exist"
+        )
+
+    if session.venv_backend == "uv":
+        session.install("build[uv]", "virtualenv")
+        build_cmd = ["python", "-m", "build", "--installer=uv"]
+    else:
+        session.install("build", "virtualenv")
+        build_cmd = ["python", "-m", "build"]
+    shutil.rmtree(DIST, ignore_errors=True)
+    for package in PACKAGES.values():
+        session.run(*build_cmd, "--outdir", str(DIST), package.rel)
+
+    pins = []
+    for package in PACKAGES.values():
+        version = _built_version(package)
+        extra = "[all]" if package.name == CORE else ""
+        pins.append(f"{package.name}{extra}=={version}")
+
+    fresh = Path(session.create_tmp()) / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    session.run("python", "-m", "virtualenv", "--quiet", str(fresh))
+    python = str(fresh / "bin" / "python")
+    session.run(
+        python,
+        *("-m", "pip", "install", "--quiet", "--find-links", str(DIST), *pins),
+        external=True,
+    )
+    imports = ", ".join(p.import_name for p in PACKAGES.values())
+    session.run(python, "-c", f"import {imports}", external=True)
+    session.run(fresh / "bin" / "erlen", "--help", external=True, silent=True)
+    session.log(f"dist/ holds installable builds of {len(PACKAGES)} package(s)")
+
+
+def _built_version(package: Package) -> str:
+    """Return the version of ``package``'s wheel in dist/ (read from its file name)."""
+    stem = package.name.replace("-", "_")
+    pattern = re.compile(rf"^{re.escape(stem)}-([^-]+)-.*\.whl$")
+    versions = [m.group(1) for f in DIST.iterdir() if (m := pattern.match(f.name))]
+    if len(versions) != 1:
+        raise RuntimeError(f"expected one wheel of {package.name} in dist/: {versions}")
+    return versions[0]
+
+
+# --- not run by default -------------------------------------------------------------
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """Serve examples/hello on http://127.0.0.1:5000 until Ctrl+C."""
+    session.install("-e", PACKAGES[CORE].rel)
+    session.log("Serving the demo on http://127.0.0.1:5000 (Ctrl+C stops it)")
+    session.chdir(ROOT / "examples" / "hello")
+    session.run("erlen", "--app", "app", "run", "--host", "127.0.0.1", "--port", "5000")
+
+
+def _install_bench(session: nox.Session, script: str) -> None:
+    """Install the core and the benchmarks' requirements, or skip if bench/ lacks them."""
+    for needed in (script, "bench/requirements.txt"):
+        if not (ROOT / needed).exists():
+            session.skip(f"{needed} does not exist yet: nothing to run")
+    session.install("-e", PACKAGES[CORE].rel, "-r", "bench/requirements.txt")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmarks (``nox -s bench -- --quick`` for a short run)."""
+    _install_bench(session, "bench/run.py")
+    session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(name="bench-gate")
+def bench_gate(session: nox.Session) -> None:
+    """Fail unless erlen meets the performance goal (needs valgrind's callgrind)."""
+    _install_bench(session, "bench/gate.py")
+    session.run("python", "bench/gate.py", *session.posargs)
+
+
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    f"tests-{CORE}",
+    *(f"tests-{name}" for name in PACKAGES if name != CORE),
+    "integration",
+    "examples",
+    "docs",
+    "build",
+]

@@ -1,0 +1,293 @@
+"""Serve WSGI apps under a real gunicorn and talk to them over HTTP, for tests.
+
+Used by ``tests-integration/conftest.py`` and ``examples/conftest.py``. Servers
+listen on 127.0.0.1 on a port the OS picks; every wait is bounded in time.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import contextlib
+import dataclasses
+import email.message
+import http.client
+import http.cookiejar
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import typing as t
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+READY_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+REQUEST_TIMEOUT = 10.0
+MAX_REDIRECTS = 5
+
+_LISTENING = re.compile(r"Listening at: http://127\.0\.0\.1:(\d+)")
+
+
+def in_ci() -> bool:
+    """Tell whether the tests run in CI (``CI=true``), where nothing may skip."""
+    return os.environ.get("CI", "").lower() in {"true", "1", "yes"}
+
+
+def require_server(name: str, available: bool, how_to_install: str) -> None:
+    """Skip the calling test when a server is missing, or fail it in CI.
+
+    :param name: the server's name, for the message.
+    :param available: whether the server can be started.
+    :param how_to_install: the command that installs it.
+    """
+    if available:
+        return
+    reason = f"{name} is not installed; install it with: {how_to_install}"
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: a missing server fails the test)")
+    pytest.skip(reason)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reply:
+    """An HTTP response, read whole."""
+
+    status: int
+    headers: email.message.Message
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8."""
+        return self.body.decode("utf-8")
+
+    def json(self) -> t.Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: t.Any, **kwargs: t.Any) -> None:
+        return None
+
+
+class Client:
+    """An HTTP client that keeps cookies between requests, like one browser.
+
+    Redirects are returned as they are unless ``follow_redirects=True``.
+    4xx and 5xx responses are returned, never raised.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.cookies = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
+        )
+
+    def get(self, path: str, **kwargs: t.Any) -> Reply:
+        """Send a GET request; see :meth:`request`."""
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: t.Any) -> Reply:
+        """Send a POST request; see :meth:`request`."""
+        return self.request("POST", path, **kwargs)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: bytes | None = None,
+        form: cabc.Mapping[str, str] | None = None,
+        json_body: t.Any = None,
+        headers: cabc.Mapping[str, str] | None = None,
+        follow_redirects: bool = False,
+    ) -> Reply:
+        """Send a request to ``path`` on the server and read the whole response.
+
+        :param data: the raw body; ``form`` and ``json_body`` encode one instead
+            and set its ``Content-Type``.
+        :param follow_redirects: follow up to ``MAX_REDIRECTS`` redirects, as a
+            browser does (301, 302 and 303 continue with a GET).
+        """
+        all_headers = dict(headers or {})
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            all_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        elif json_body is not None:
+            data = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        url = urllib.parse.urljoin(self.base_url, path)
+        for _ in range(MAX_REDIRECTS + 1):
+            reply = self._send(method, url, data, all_headers)
+            location = reply.headers.get("Location")
+            if not follow_redirects or reply.status not in {301, 302, 303, 307, 308}:
+                return reply
+            if location is None:
+                return reply
+            url = urllib.parse.urljoin(url, location)
+            if reply.status in {301, 302, 303}:
+                method, data = "GET", None
+                all_headers.pop("Content-Type", None)
+        raise AssertionError(f"more than {MAX_REDIRECTS} redirects from {path}")
+
+    def _send(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> Reply:
+        request = urllib.request.Request(url, data, headers, method=method)
+        try:
+            with self._opener.open(request, timeout=REQUEST_TIMEOUT) as response:
+                return Reply(response.status, response.headers, response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return Reply(error.code, error.headers, error.read())
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveServer:
+    """A running server: its base URL and its log."""
+
+    url: str
+    log_file: Path
+
+    def client(self) -> Client:
+        """Return a new client, with an empty cookie jar, for this server."""
+        return Client(self.url)
+
+    def log(self) -> str:
+        """Return everything the server has written so far."""
+        return self.log_file.read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def run_gunicorn(
+    target: str,
+    *,
+    cwd: Path,
+    log_file: Path,
+    env: cabc.Mapping[str, str] | None = None,
+) -> cabc.Iterator[LiveServer]:
+    """Serve the WSGI app ``target`` with gunicorn until the block ends.
+
+    :param target: gunicorn's app spec, ``module:name`` or ``module:factory()``,
+        importable from ``cwd``.
+    :param cwd: the working directory of the server process.
+    :param log_file: where gunicorn's output goes.
+    :param env: extra environment variables for the server process.
+    """
+    require_server(
+        "gunicorn",
+        importlib.util.find_spec("gunicorn") is not None,
+        "python -m pip install gunicorn",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind=127.0.0.1:0",
+        "--workers=1",
+        "--graceful-timeout=5",
+        "--log-level=info",
+        *_optional_gunicorn_flags("--no-control-socket"),
+        target,
+    ]
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        port = _wait_until_ready(process, log_file, target)
+        yield LiveServer(f"http://127.0.0.1:{port}", log_file)
+    finally:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+
+def _optional_gunicorn_flags(*flags: str) -> list[str]:
+    """Return those of ``flags`` that the installed gunicorn knows."""
+    from gunicorn.config import KNOWN_SETTINGS
+
+    known = {cli for setting in KNOWN_SETTINGS for cli in (setting.cli or ())}
+    return [flag for flag in flags if flag in known]
+
+
+def _wait_until_ready(
+    process: subprocess.Popen[bytes], log_file: Path, target: str
+) -> int:
+    """Wait until the server answers HTTP; return its port or fail the test."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    port: int | None = None
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"gunicorn serving {target} exited with status {process.returncode}"
+                f" before answering; its output:\n{log_file.read_text()}"
+            )
+        if port is None:
+            match = _LISTENING.search(log_file.read_text(errors="replace"))
+            port = int(match.group(1)) if match else None
+        if port is not None and _answers(port):
+            return port
+        time.sleep(0.1)
+    pytest.fail(
+        f"gunicorn serving {target} did not answer within {READY_TIMEOUT} s;"
+        f" its output:\n{log_file.read_text(errors='replace')}"
+    )
+
+
+def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("HEAD", "/")
+        connection.getresponse().read()
+    except (OSError, http.client.HTTPException):
+        return False
+    finally:
+        connection.close()
+    return True
+
+
+StartServer = t.Callable[..., LiveServer]
+
+
+@contextlib.contextmanager
+def server_starter(log_dir: Path, default_cwd: Path) -> cabc.Iterator[StartServer]:
+    """Yield a function that starts gunicorn servers; all stop when the block ends.
+
+    The function takes the arguments of :func:`run_gunicorn` except ``log_file``;
+    ``cwd`` defaults to ``default_cwd``.
+    """
+    with contextlib.ExitStack() as stack:
+        count = 0
+
+        def start(
+            target: str,
+            *,
+            cwd: Path | None = None,
+            env: cabc.Mapping[str, str] | None = None,
+        ) -> LiveServer:
+            nonlocal count
+            count += 1
+            log_file = log_dir / f"gunicorn-{count}.log"
+            return stack.enter_context(
+                run_gunicorn(target, cwd=cwd or default_cwd, log_file=log_file, env=env)
+            )
+
+        yield start
