@@ -1,0 +1,73 @@
+"""The legacy :class:`Query` with 404 helpers and pagination.
+
+``Model.query`` and ``db.session.query()`` return this class. New code should
+prefer ``db.session.execute(db.select(...))`` and the helpers on the extension
+(:meth:`~erlen_sql.SQLAlchemy.get_or_404`, :meth:`~erlen_sql.SQLAlchemy.paginate`).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import sqlalchemy.exc as sa_exc
+import sqlalchemy.orm as sa_orm
+
+from erlen import abort
+
+from .pagination import Pagination
+from .pagination import QueryPagination
+
+__all__ = ["Query"]
+
+
+class Query(sa_orm.Query[t.Any]):
+    """:class:`sqlalchemy.orm.Query` with ``*_or_404`` helpers and :meth:`paginate`."""
+
+    def get_or_404(self, ident: t.Any, description: str | None = None) -> t.Any:
+        """Return the row with primary key ``ident``, or abort with 404 Not Found.
+
+        Uses :meth:`Session.get <sqlalchemy.orm.Session.get>` (the identity map
+        first), so it emits no legacy-API warning.
+        """
+        entity: t.Any = self.column_descriptions[0]["entity"]
+        rv = self.session.get(entity, ident)
+        if rv is None:
+            abort(404, description=description)
+        return rv
+
+    def first_or_404(self, description: str | None = None) -> t.Any:
+        """Return the first result, or abort with 404 Not Found when there is none."""
+        rv = self.first()
+        if rv is None:
+            abort(404, description=description)
+        return rv
+
+    def one_or_404(self, description: str | None = None) -> t.Any:
+        """Return exactly one result; abort with 404 when there are none or several."""
+        try:
+            return self.one()
+        except (sa_exc.NoResultFound, sa_exc.MultipleResultsFound):
+            abort(404, description=description)
+
+    def paginate(
+        self,
+        *,
+        page: int | None = None,
+        per_page: int | None = None,
+        max_per_page: int | None = None,
+        error_out: bool = True,
+        count: bool = True,
+    ) -> Pagination:
+        """Return one page of results as a :class:`~erlen_sql.pagination.Pagination`.
+
+        See :meth:`erlen_sql.SQLAlchemy.paginate` for how the arguments are
+        read from the request and validated.
+        """
+        return QueryPagination(
+            query=self,
+            page=page,
+            per_page=per_page,
+            max_per_page=max_per_page,
+            error_out=error_out,
+            count=count,
+        )

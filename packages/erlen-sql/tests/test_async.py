@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import asyncio
+import typing as t
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from erlen import Erlen
+from erlen_sql import SQLAlchemy
+
+pytest.importorskip("aiosqlite")
+
+
+def _make(tmp_path: Path, **config: t.Any) -> tuple[Erlen, SQLAlchemy, type[t.Any]]:
+    app = Erlen(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(config)
+    db = SQLAlchemy(app)
+
+    class Note(db.Model):
+        id: Mapped[int] = mapped_column(primary_key=True)
+        text: Mapped[str]
+
+    return app, db, Note
+
+
+def test_async_view_derived_from_sync_url(tmp_path: Path) -> None:
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///notes.db")
+    with app.app_context():
+        db.create_all()
+        assert db.async_engine.url.drivername == "sqlite+aiosqlite"
+        assert db.async_engine.url.database == db.engine.url.database
+
+    @app.post("/notes")
+    async def create() -> t.Any:
+        note = Note(text="hello")
+        db.async_session.add(note)
+        await db.async_session.commit()
+        return {"id": note.id}
+
+    @app.get("/notes")
+    async def index() -> t.Any:
+        result = await db.async_session.execute(sa.select(Note.text))
+        return {"texts": list(result.scalars())}
+
+    client = app.test_client()
+    assert client.post("/notes").json == {"id": 1}
+    assert client.get("/notes").json == {"texts": ["hello"]}
+    with app.app_context():
+        assert db.session.scalar(sa.select(Note.text)) == "hello"
+        asyncio.run(db.async_engine.dispose())
+        db.engine.dispose()
+
+
+def test_async_session_closed_on_teardown(tmp_path: Path) -> None:
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///n.db")
+    with app.app_context():
+        db.create_all()
+    sessions: list[t.Any] = []
+
+    @app.get("/")
+    async def index() -> str:
+        sessions.append(db.async_session())
+        await db.async_session.execute(sa.select(Note))
+        assert db.async_session() is sessions[-1]
+        return "ok"
+
+    client = app.test_client()
+    client.get("/")
+    client.get("/")
+    assert sessions[0] is not sessions[1]
+    assert not sessions[0].in_transaction()
+    with app.app_context():
+        asyncio.run(db.async_engine.dispose())
+        db.engine.dispose()
+
+
+def test_explicit_async_uri_and_create_all_async(tmp_path: Path) -> None:
+    app, db, Note = _make(
+        tmp_path,
+        SQLALCHEMY_DATABASE_URI="sqlite://",
+        SQLALCHEMY_ASYNC_DATABASE_URI="sqlite+aiosqlite://",
+    )
+
+    async def run() -> list[str]:
+        await db.create_all_async()
+        db.async_session.add(Note(text="a"))
+        await db.async_session.commit()
+        rows = (await db.async_session.scalars(sa.select(Note.text))).all()
+        await db.async_session.close()
+        await db.drop_all_async()
+        await db.async_engine.dispose()
+        return list(rows)
+
+    with app.app_context():
+        assert asyncio.run(run()) == ["a"]
+        db.engine.dispose()
+
+
+def test_memory_sqlite_cannot_be_derived(tmp_path: Path) -> None:
+    app, db, _ = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite://")
+    with app.app_context(), pytest.raises(RuntimeError, match="in-memory"):
+        db.async_engine  # noqa: B018
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_unknown_driver(tmp_path: Path) -> None:
+    app = Erlen(__name__, instance_path=str(tmp_path))
+    app.config["SQLALCHEMY_BINDS"] = {"x": "sqlite://"}
+    app.config["SQLALCHEMY_ASYNC_BINDS"] = {"y": "sqlite+aiosqlite://"}
+    db = SQLAlchemy(app)
+    with app.app_context():
+        assert set(db.async_engines) == {"x", "y"}
+        with pytest.raises(RuntimeError, match="in-memory"):
+            db.async_engines["x"]  # noqa: B018
+        with pytest.raises(RuntimeError, match="No database for bind key"):
+            db._get_async_engine(db.state, "nope")
+        asyncio.run(db.async_engines["y"].dispose())
+        db.engines["x"].dispose()
+
+
+@pytest.mark.postgres
+def test_async_postgres(postgres_db: str, tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI=postgres_db)
+    with app.app_context():
+        db.create_all()
+        assert db.async_engine.url.drivername == "postgresql+psycopg"
+
+    @app.post("/")
+    async def create() -> t.Any:
+        db.async_session.add(Note(text="pg"))
+        await db.async_session.commit()
+        return {"n": await db.async_session.scalar(sa.select(sa.func.count(Note.id)))}
+
+    client = app.test_client()
+    assert client.post("/").json == {"n": 1}
+    assert client.post("/").json == {"n": 2}
+    with app.app_context():
+        asyncio.run(db.async_engine.dispose())
+        db.engine.dispose()
