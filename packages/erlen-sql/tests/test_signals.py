@@ -93,7 +93,7 @@ def test_record_queries(app: Erlen) -> None:
     app.test_client().get("/")
     (query,) = recorded
     assert "FROM fish" in query.statement
-    assert query.parameters == (3,)
+    assert query.parameters == [(3,)]
     assert query.end_time >= query.start_time
     assert query.duration == query.end_time - query.start_time
     assert query.location == ""  # the view lives in this test module, not the app

@@ -67,7 +67,7 @@ def _record_start(context: t.Any, **_: t.Any) -> None:
         setattr(context, _START_KEY, time.perf_counter())
 
 
-def _record_end(context: t.Any, statement: str, parameters: t.Any, **_: t.Any) -> None:
+def _record_end(context: t.Any, **_: t.Any) -> None:
     if not has_app_context():
         return
     start = getattr(context, _START_KEY, None)
@@ -87,8 +87,8 @@ def _record_end(context: t.Any, statement: str, parameters: t.Any, **_: t.Any) -
     queries: list[QueryInfo] = g.setdefault(_G_KEY, [])
     queries.append(
         QueryInfo(
-            statement=statement,
-            parameters=parameters,
+            statement=context.statement,
+            parameters=context.parameters,
             start_time=start,
             end_time=end,
             location=location,

@@ -90,6 +90,11 @@ T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallab
 T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 
 
+#: Characters left as they are in ``url_for(_anchor=...)``: RFC 3986 allows them in
+#: a fragment.
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
     if value is None or isinstance(value, timedelta):
         return value
@@ -640,7 +645,11 @@ class Erlen(Scaffold):
         try:
             return self._hook_chains[blueprint]
         except KeyError:
-            chain = self._hook_chains[blueprint] = _HookChain(self, blueprint)
+            chain = _HookChain(self, blueprint)
+            # Before the first request (test contexts, CLI), the registries may
+            # still change directly, so only cache once setup is frozen.
+            if self._got_first_request:
+                self._hook_chains[blueprint] = chain
             return chain
 
     def preprocess_request(self) -> ft.ResponseReturnValue | None:
@@ -1088,7 +1097,7 @@ class Erlen(Scaffold):
             )
             return self.handle_url_build_error(error, endpoint, values)
         if _anchor is not None:
-            rv = f"{rv}#{_url_quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
+            rv = f"{rv}#{_url_quote(_anchor, safe=_ANCHOR_SAFE)}"
         return rv
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:

@@ -177,9 +177,15 @@ class ErlenClient(Client):
 
         # Pop the contexts preserved by the previous request before the next one.
         self._context_stack.close()
-        response = super().open(
-            request, buffered=buffered, follow_redirects=follow_redirects
-        )
+        try:
+            response = super().open(
+                request, buffered=buffered, follow_redirects=follow_redirects
+            )
+        except BaseException:
+            # The failed request's contexts are already torn down; dropping them
+            # keeps the next request from pushing them again.
+            self._new_contexts.clear()
+            raise
         response.json_module = self.application.json  # type: ignore[assignment]
         for cm in self._new_contexts:
             self._context_stack.enter_context(cm)
