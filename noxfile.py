@@ -48,6 +48,7 @@ CORE = "erlen"
 #: ``{project name: (library, [minor versions])}`` installs ``library~=X.Y.0``.
 DEPENDENCY_MATRIX: dict[str, tuple[str, list[str]]] = {
     "erlen-sql": ("sqlalchemy", ["2.0", "2.1"]),
+    "erlen-migrate": ("sqlalchemy", ["2.0", "2.1"]),
 }
 
 #: Linters are pinned so that a new release cannot fail CI on unchanged code.
