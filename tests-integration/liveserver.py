@@ -16,6 +16,7 @@ import importlib.util
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -165,6 +166,44 @@ class LiveServer:
     def log(self) -> str:
         """Return everything the server has written so far."""
         return self.log_file.read_text(errors="replace")
+
+    def send_raw(self, request: bytes, *, close_write: bool = False) -> Reply:
+        """Send ``request`` as raw bytes on a new connection and read the reply.
+
+        For requests no HTTP client would send (malformed chunked bodies,
+        duplicate headers, bytes that are not ASCII). The request should say
+        ``Connection: close``; the reply is read until the server closes the
+        connection. ``close_write`` shuts down the sending side after the
+        request, like a client that disconnects mid-body.
+        """
+        host, _, port = self.url.rpartition("/")[2].partition(":")
+        address = (host, int(port))
+        with socket.create_connection(address, timeout=REQUEST_TIMEOUT) as sock:
+            sock.sendall(request)
+            if close_write:
+                sock.shutdown(socket.SHUT_WR)
+            chunks = []
+            deadline = time.monotonic() + REQUEST_TIMEOUT
+            while time.monotonic() < deadline:
+                try:
+                    chunk = sock.recv(65536)
+                except ConnectionResetError:
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        return parse_raw_reply(b"".join(chunks))
+
+
+def parse_raw_reply(raw: bytes) -> Reply:
+    """Parse an HTTP/1.x response read whole from a socket (no chunked bodies)."""
+    if not raw:
+        raise AssertionError("the server closed the connection without answering")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status_line, _, header_text = head.partition(b"\r\n")
+    status = int(status_line.split()[1])
+    headers = email.message_from_bytes(header_text + b"\r\n\r\n")
+    return Reply(status, headers, body)
 
 
 @contextlib.contextmanager

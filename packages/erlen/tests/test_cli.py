@@ -1449,3 +1449,21 @@ def test_routes_through_the_cli(runner: CliRunner, test_apps: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "hello" in result.output
     assert "/" in result.output
+
+
+def test_app_command_named_check_replaces_the_builtin() -> None:
+    """Apps ported from Flask may have their own ``check``; it wins over ours."""
+    app = Erlen("checkapp")
+
+    @app.cli.command("check")
+    def own_check() -> None:
+        click.echo("the app's own check")
+
+    cli = ErlenGroup(create_app=lambda: app)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 0
+    assert result.output == "the app's own check\n"
+
+    plain = Erlen("plainapp")
+    result = CliRunner().invoke(ErlenGroup(create_app=lambda: plain), ["check"])
+    assert "No problems found" in result.output

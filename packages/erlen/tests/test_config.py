@@ -46,9 +46,9 @@ EXPECTED_DEFAULTS: dict[str, t.Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SECURE": False,
     "SESSION_COOKIE_PARTITIONED": False,
-    "SESSION_COOKIE_SAMESITE": None,
+    "SESSION_COOKIE_SAMESITE": "Lax",  # erlen: Flask's default is None
     "SESSION_REFRESH_EACH_REQUEST": True,
-    "MAX_CONTENT_LENGTH": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,  # erlen: Flask's default is None
     "MAX_FORM_MEMORY_SIZE": 500_000,
     "MAX_FORM_PARTS": 1_000,
     "SEND_FILE_MAX_AGE_DEFAULT": None,
@@ -59,6 +59,15 @@ EXPECTED_DEFAULTS: dict[str, t.Any] = {
     "TEMPLATES_AUTO_RELOAD": None,
     "MAX_COOKIE_SIZE": 4093,
     "PROVIDE_AUTOMATIC_OPTIONS": True,
+    # erlen's secure defaults (docs/security.md)
+    "MAX_JSON_DEPTH": 256,
+    "SECURITY_HEADERS": {
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "same-origin",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    },
+    "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
 }
 
 
@@ -72,8 +81,8 @@ def common_object_test(app: erlen.Erlen) -> None:
 # -- defaults -------------------------------------------------------------------------
 
 
-def test_default_config_has_29_keys() -> None:
-    assert len(erlen.Erlen.default_config) == 29
+def test_default_config_has_32_keys() -> None:
+    assert len(erlen.Erlen.default_config) == 32
     assert dict(erlen.Erlen.default_config) == EXPECTED_DEFAULTS
 
 

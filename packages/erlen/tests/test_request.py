@@ -94,7 +94,7 @@ def test_body_limits_from_config(app: erlen.Erlen) -> None:
 
 def test_body_limit_defaults(app: erlen.Erlen) -> None:
     with app.test_request_context():
-        assert erlen.request.max_content_length is None
+        assert erlen.request.max_content_length == 16 * 1024 * 1024
         assert erlen.request.max_form_memory_size == 500_000
         assert erlen.request.max_form_parts == 1_000
 

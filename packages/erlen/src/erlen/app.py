@@ -58,6 +58,11 @@ from .scaffold import _endpoint_from_view_func
 from .scaffold import find_package
 from .scaffold import Scaffold
 from .scaffold import setupmethod
+from .security import check_host_header
+from .security import DEFAULT_SECURITY_HEADERS
+from .security import safe_redirect_location
+from .security import SecurityHeaderPolicy
+from .security import URL_CONVERTERS
 from .sessions import SecureCookieSessionInterface
 from .sessions import SessionInterface
 from .signals import appcontext_tearing_down
@@ -213,9 +218,9 @@ class Erlen(Scaffold):
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SECURE": False,
             "SESSION_COOKIE_PARTITIONED": False,
-            "SESSION_COOKIE_SAMESITE": None,
+            "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_REFRESH_EACH_REQUEST": True,
-            "MAX_CONTENT_LENGTH": None,
+            "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
             "MAX_FORM_MEMORY_SIZE": 500_000,
             "MAX_FORM_PARTS": 1_000,
             "SEND_FILE_MAX_AGE_DEFAULT": None,
@@ -226,6 +231,9 @@ class Erlen(Scaffold):
             "TEMPLATES_AUTO_RELOAD": None,
             "MAX_COOKIE_SIZE": 4093,
             "PROVIDE_AUTOMATIC_OPTIONS": True,
+            "MAX_JSON_DEPTH": 256,
+            "SECURITY_HEADERS": dict(DEFAULT_SECURITY_HEADERS),
+            "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
         }
     )
 
@@ -272,10 +280,12 @@ class Erlen(Scaffold):
         #: Per-app state of extensions, by extension name.
         self.extensions: dict[str, t.Any] = {}
         self.url_map = self.url_map_class(host_matching=host_matching)
+        self.url_map.converters.update(URL_CONVERTERS)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._hook_chains: dict[str | None, _HookChain] = {}
         self._sync_views: dict[str, tuple[t.Any, t.Callable[..., t.Any]]] = {}
+        self._security_headers: SecurityHeaderPolicy | None = None
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
         if self.has_static_folder:
@@ -333,9 +343,16 @@ class Erlen(Scaffold):
             self.jinja_env.auto_reload = value
 
     def make_config(self, instance_relative: bool = False) -> Config:
-        """Create :attr:`config` from :attr:`default_config` and ``ERLEN_DEBUG``."""
+        """Create :attr:`config` from :attr:`default_config` and ``ERLEN_DEBUG``.
+
+        Dict values (``SECURITY_HEADERS``) are copied, so changing them in
+        place affects this app only.
+        """
         root_path = self.instance_path if instance_relative else self.root_path
-        defaults = dict(self.default_config)
+        defaults = {
+            k: dict(v) if isinstance(v, dict) else v
+            for k, v in self.default_config.items()
+        }
         defaults["DEBUG"] = get_debug_flag()
         return self.config_class(root_path, defaults)
 
@@ -732,8 +749,21 @@ class Erlen(Scaffold):
         return response
 
     def process_response(self, response: Response) -> Response:
-        """Run ``after_this_request`` and after-request hooks, then save the session."""
+        """Add the security headers, run ``after_this_request`` and after-request
+        hooks, then save the session.
+
+        Security headers come first, so hooks can still change or remove them.
+        """
         ctx = _cv_request.get()
+        policy = self._security_headers
+        if policy is None:
+            policy = self._security_headers = SecurityHeaderPolicy(self.config)
+        rule = ctx.request.url_rule
+        policy.apply(
+            response,
+            None if rule is None else self.view_functions.get(rule.endpoint),
+            ctx.request.scheme == "https",
+        )
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         for after in self._hooks(ctx.request.blueprint).after:
@@ -1010,11 +1040,13 @@ class Erlen(Scaffold):
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         """Bind the URL map to a request, or to ``SERVER_NAME`` outside one.
 
-        Applies ``TRUSTED_HOSTS``: an untrusted ``Host`` raises a 400 error.
+        Applies ``TRUSTED_HOSTS``: a missing, duplicated or untrusted ``Host``
+        raises a 400 error.
         """
         if request is not None:
             trusted_hosts = self.config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
+                check_host_header(request.environ)
                 request.trusted_hosts = trusted_hosts
                 request.host  # noqa: B018 -- validates the host, raising a 400
             subdomain = None
@@ -1126,8 +1158,15 @@ class Erlen(Scaffold):
         raise error
 
     def redirect(self, location: str, code: int = 302) -> BaseResponse:
-        """A redirect response using :attr:`response_class`; see :func:`erlen.redirect`."""
-        return _wz_redirect(location, code=code, Response=self.response_class)
+        """A redirect response using :attr:`response_class`; see :func:`erlen.redirect`.
+
+        Control characters in ``location`` are percent-encoded; a location
+        whose host or port cannot be encoded raises
+        :exc:`~erlen.security.RedirectLocationError` (a 400 when not caught).
+        """
+        return _wz_redirect(
+            safe_redirect_location(location), code=code, Response=self.response_class
+        )
 
     # -- testing and running -------------------------------------------------------
 
@@ -1198,6 +1237,11 @@ class Erlen(Scaffold):
         if not is_running_from_reloader():
             click.echo(f" * Serving erlen app '{self.name}'")
             click.echo(f" * Debug mode: {'on' if self.debug else 'off'}")
+            if options["use_debugger"]:
+                from .security import debugger_binding_message
+
+                message, warning = debugger_binding_message(host)
+                click.secho(message, fg="red" if warning else None, err=warning)
         try:
             run_simple(host, port, self, **options)
         finally:

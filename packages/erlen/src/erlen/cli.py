@@ -4,7 +4,7 @@ The console script ``erlen`` runs :func:`main`, which invokes :data:`cli`, an
 :class:`ErlenGroup`. The app to load is named with ``--app`` / ``ERLEN_APP``, or
 found in ``wsgi.py`` or ``app.py`` in the current directory. Commands added to
 ``app.cli`` (an :class:`AppGroup`) and to the ``erlen.commands`` entry-point
-group appear next to the built-in ``run``, ``shell`` and ``routes``.
+group appear next to the built-in ``run``, ``shell``, ``routes`` and ``check``.
 """
 
 from __future__ import annotations
@@ -556,6 +556,12 @@ _env_file_option = click.Option(
 )
 
 
+#: Built-in commands that an app command of the same name replaces: ``check``
+#: is newer than Flask's commands, and apps ported from Flask may already have
+#: their own.
+_YIELDING_COMMANDS = frozenset({"check"})
+
+
 class ErlenGroup(AppGroup):
     """The ``erlen`` command group: global options, built-in commands, app commands.
 
@@ -565,7 +571,7 @@ class ErlenGroup(AppGroup):
 
         cli = ErlenGroup(create_app=create_app)
 
-    :param add_default_commands: add ``run``, ``shell`` and ``routes``.
+    :param add_default_commands: add ``run``, ``shell``, ``routes`` and ``check``.
     :param create_app: a callable returning the app; ``--app`` is then ignored.
     :param add_version_option: add ``--version``.
     :param load_dotenv: load ``.erlenenv`` and ``.env`` from the working directory
@@ -600,6 +606,7 @@ class ErlenGroup(AppGroup):
             self.add_command(run_command)
             self.add_command(shell_command)
             self.add_command(routes_command)
+            self.add_command(check_command)
 
         self._loaded_plugin_commands = False
 
@@ -618,20 +625,24 @@ class ErlenGroup(AppGroup):
         """
         self._load_plugin_commands()
         command = super().get_command(ctx, cmd_name)
-        if command is not None:
+        if command is not None and cmd_name not in _YIELDING_COMMANDS:
             return command
 
         info = ctx.ensure_object(ScriptInfo)
         try:
             app = info.load_app()
-        except NoAppException as e:
+        except Exception as e:
+            if command is not None:
+                return command  # a yielding built-in works without the app
+            if not isinstance(e, NoAppException):
+                raise
             click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
             return None
 
         active = _cv_app.get(None)
         if active is None or active.app is not app:
             ctx.with_resource(app.app_context())
-        return app.cli.get_command(ctx, cmd_name)
+        return app.cli.get_command(ctx, cmd_name) or command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         """List built-in, plugin and app commands; an app load error is printed."""
@@ -920,6 +931,11 @@ def run_command(
         debugger = debug
 
     show_server_banner(debug, info.app_import_path)
+    if debugger and not is_running_from_reloader():
+        from .security import debugger_binding_message
+
+        message, warning = debugger_binding_message(host)
+        click.secho(message, fg="red" if warning else None, err=warning)
     run_simple(
         host,
         port,
@@ -1029,6 +1045,38 @@ def routes_command(sort: str, all_methods: bool) -> None:
                 cell.ljust(w) for cell, w in zip(row, widths, strict=True)
             ).rstrip()
         )
+
+
+@click.command("check", short_help="Check the app's configuration for problems.")
+@click.option(
+    "--deploy",
+    is_flag=True,
+    help="Also run the checks for a production deployment.",
+)
+@with_appcontext
+def check_command(deploy: bool) -> None:
+    """Check the app's configuration and print each problem with its fix.
+
+    With --deploy, also check what a production deployment needs: a strong
+    SECRET_KEY, debug off, a body limit, TRUSTED_HOSTS, secure cookies, no
+    reachable debugger, dependencies without known advisories, and the
+    checks of installed extensions. Exits with status 1 when any problem is
+    found.
+    """
+    from .security import run_deploy_checks
+
+    app = _cv_app.get().app
+    problems = run_deploy_checks(app, deploy=deploy)
+    what = "deployment checks" if deploy else "checks"
+    if not problems:
+        click.echo(f"No problems found by the {what} of app '{app.name}'.")
+        return
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    click.echo(f"The {what} of app '{app.name}' found {count}:\n")
+    for problem in problems:
+        click.echo(f"[{problem.check}] {problem.message}")
+        click.echo(f"    Fix: {problem.fix}")
+    raise click.exceptions.Exit(1)
 
 
 cli = ErlenGroup(

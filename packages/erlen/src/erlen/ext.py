@@ -25,6 +25,8 @@ import collections.abc as cabc
 import typing as t
 
 from .globals import _cv_app
+from .security import add_deploy_check as add_deploy_check
+from .security import DeployProblem as DeployProblem
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Erlen
@@ -80,6 +82,8 @@ class Extension(t.Generic[StateT]):
         state = self.create_state(app)
         app.extensions[self.name] = state
         self.setup_app(app, state)
+        if type(self).deploy_problems is not Extension.deploy_problems:
+            add_deploy_check(app, lambda a: self.deploy_problems(a, self.get_state(a)))
 
     def create_state(self, app: Erlen) -> StateT:
         """Build the per-app state stored in ``app.extensions[self.name]``."""
@@ -87,6 +91,17 @@ class Extension(t.Generic[StateT]):
 
     def setup_app(self, app: Erlen, state: StateT) -> None:
         """Register hooks, commands and globals on ``app``; the default does nothing."""
+
+    def deploy_problems(
+        self, app: Erlen, state: StateT
+    ) -> cabc.Iterable[DeployProblem]:
+        """Yield what is unsafe about this extension's setup for production.
+
+        ``erlen check --deploy`` calls it for every app the extension is
+        registered on (see :func:`add_deploy_check`); the default finds
+        nothing. Example: a remember-me cookie that is not ``Secure``.
+        """
+        return ()
 
     def get_state(self, app: Erlen | None = None) -> StateT:
         """Return the state for ``app`` or the active app.

@@ -162,11 +162,18 @@ def url_for(
 def redirect(
     location: str, code: int = 302, Response: type[BaseResponse] | None = None
 ) -> BaseResponse:
-    """Return a redirect response to ``location`` (302 by default)."""
+    """Return a redirect response to ``location`` (302 by default).
+
+    Control characters in ``location`` are percent-encoded, never sent in the
+    ``Location`` header. Check a user-given target with
+    :func:`erlen.security.is_safe_redirect_url` before redirecting to it.
+    """
     ctx = _cv_app.get(None)
     if ctx is not None:
         return ctx.app.redirect(location, code=code)
-    return _wz_redirect(location, code=code, Response=Response)
+    from .security import safe_redirect_location
+
+    return _wz_redirect(safe_redirect_location(location), code=code, Response=Response)
 
 
 def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:

@@ -180,11 +180,16 @@ class SessionInterface:
 
     def get_cookie_domain(self, app: Erlen) -> str | None:
         """The cookie's ``Domain``: ``SESSION_COOKIE_DOMAIN``, or ``None`` (this
-        host only) when unset or empty."""
+        host only) when unset or empty, and always for a ``__Host-`` name."""
+        if self.get_cookie_name(app).startswith("__Host-"):
+            return None
         return app.config["SESSION_COOKIE_DOMAIN"] or None
 
     def get_cookie_path(self, app: Erlen) -> str:
-        """The cookie's ``Path``: ``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
+        """The cookie's ``Path``: ``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``;
+        always ``/`` for a ``__Host-`` name."""
+        if self.get_cookie_name(app).startswith("__Host-"):
+            return "/"
         return app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"]  # type: ignore[no-any-return]
 
     def get_cookie_httponly(self, app: Erlen) -> bool:
@@ -192,8 +197,11 @@ class SessionInterface:
         return app.config["SESSION_COOKIE_HTTPONLY"]  # type: ignore[no-any-return]
 
     def get_cookie_secure(self, app: Erlen) -> bool:
-        """Whether the cookie is sent over HTTPS only: ``SESSION_COOKIE_SECURE``."""
-        return app.config["SESSION_COOKIE_SECURE"]  # type: ignore[no-any-return]
+        """Whether the cookie is sent over HTTPS only: ``SESSION_COOKIE_SECURE``,
+        and always for a ``__Host-`` or ``__Secure-`` name (browsers require it)."""
+        if self.get_cookie_name(app).startswith(("__Host-", "__Secure-")):
+            return True
+        return bool(app.config["SESSION_COOKIE_SECURE"])
 
     def get_cookie_samesite(self, app: Erlen) -> str | None:
         """The cookie's ``SameSite`` value: ``SESSION_COOKIE_SAMESITE``."""
@@ -318,13 +326,14 @@ class SecureCookieSessionInterface(SessionInterface):
         """Load the session from the request's cookie.
 
         Returns ``None`` without a secret key, and a new empty session when the
-        cookie is absent or cannot be trusted (bad signature, expired, garbage).
+        cookie is absent or cannot be trusted (bad signature, expired, longer
+        than ``MAX_COOKIE_SIZE``, garbage).
         """
         signer = self.get_signing_serializer(app)
         if signer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
-        if value:
+        if value and len(value) <= app.config.get("MAX_COOKIE_SIZE", 4093):
             max_age = int(app.permanent_session_lifetime.total_seconds())
             try:
                 data = signer.loads(value, max_age=max_age)
@@ -341,12 +350,13 @@ class SecureCookieSessionInterface(SessionInterface):
     ) -> None:
         """Set, refresh or delete the session cookie on ``response``.
 
-        Adds ``Vary: Cookie`` when the session was used. An emptied session
-        deletes the cookie; otherwise it is set when :meth:`should_set_cookie`
-        says so.
+        When the session was used, adds ``Vary: Cookie`` and makes the response
+        ``Cache-Control: private`` so shared caches never serve one user's page
+        to another. An emptied session deletes the cookie; otherwise it is set
+        when :meth:`should_set_cookie` says so.
         """
         if session.accessed:
-            response.vary.add("Cookie")
+            _mark_private(response)
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -366,7 +376,7 @@ class SecureCookieSessionInterface(SessionInterface):
                     samesite=samesite,
                     httponly=httponly,
                 )
-                response.vary.add("Cookie")
+                _mark_private(response)
             return
 
         if not self.should_set_cookie(app, session):
@@ -386,4 +396,13 @@ class SecureCookieSessionInterface(SessionInterface):
             partitioned=partitioned,
             samesite=samesite,
         )
-        response.vary.add("Cookie")
+        _mark_private(response)
+
+
+def _mark_private(response: Response) -> None:
+    """Add ``Vary: Cookie`` and ``Cache-Control: private`` (dropping ``public``)."""
+    response.vary.add("Cookie")
+    cache_control = response.cache_control
+    if not cache_control.private:
+        cache_control.public = False
+        cache_control.private = True

@@ -6,13 +6,21 @@ import typing as t
 
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
+from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import json
 from .globals import _cv_app
+from .security import guarded_input_stream
+from .security import json_nesting_exceeds
+from .security import parse_request_cookies
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.datastructures import Headers
+    from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.formparser import FormDataParser
     from werkzeug.routing import Rule
 
 
@@ -21,6 +29,9 @@ class Request(_WerkzeugRequest):
 
     Limits on the body (:attr:`max_content_length`, :attr:`max_form_memory_size`,
     :attr:`max_form_parts`) read the app's config and can be set per request.
+    Bad input is a 4xx, never a 500: an unreadable or malformed body is a 400,
+    a body over the limit a 413 (chunked ones too), JSON nested deeper than
+    ``MAX_JSON_DEPTH`` a 400; undecodable or oversized cookies are ignored.
     """
 
     json_module: t.Any = json
@@ -98,8 +109,59 @@ class Request(_WerkzeugRequest):
             return []
         return _blueprint_chain(name)
 
+    @cached_property
+    def stream(self) -> t.IO[bytes]:
+        """The body, read once: ``MAX_CONTENT_LENGTH`` is enforced on every read
+        path (a longer body is a 413, never cut short), and a body the client
+        sent malformed or did not finish is a 400."""
+        if self.shallow:
+            raise RuntimeError(
+                "This request was created with 'shallow=True', reading"
+                " from the input stream is disabled."
+            )
+        return guarded_input_stream(self.environ, self.max_content_length)
+
+    @cached_property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The cookies the client sent; one with raw non-ASCII bytes or a value
+        longer than ``MAX_COOKIE_SIZE`` is left out, as if absent."""
+        return parse_request_cookies(  # type: ignore[return-value]
+            ";".join(self.headers.getlist("Cookie")),
+            self.dict_storage_class,
+            self._config_value("MAX_COOKIE_SIZE", 4093) or 4093,
+        )
+
+    def make_form_data_parser(self) -> FormDataParser:
+        """The form parser, set to report malformed bodies instead of ignoring them."""
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
+
+    def _get_file_stream(
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> t.IO[bytes]:
+        stream = super()._get_file_stream(
+            total_content_length, content_type, filename, content_length
+        )
+        self.__dict__.setdefault("_upload_streams", []).append(stream)
+        return stream
+
     def _load_form_data(self) -> None:
-        super()._load_form_data()
+        try:
+            super()._load_form_data()
+        except Exception as e:
+            for stream in self.__dict__.pop("_upload_streams", ()):
+                stream.close()
+            if not isinstance(e, ValueError):
+                raise
+            empty = self.parameter_storage_class()
+            self.__dict__.update(form=empty, files=empty)
+            raise BadRequest(f"The form data could not be parsed: {e}.") from e
+        self.__dict__.pop("_upload_streams", None)
         ctx = _cv_app.get(None)
         if (
             ctx is not None
@@ -110,6 +172,42 @@ class Request(_WerkzeugRequest):
             from .debughelpers import attach_enctype_error_multidict
 
             attach_enctype_error_multidict(self)
+
+    def get_json(
+        self, force: bool = False, silent: bool = False, cache: bool = True
+    ) -> t.Any | None:
+        """Parse the body as JSON; see Werkzeug's ``Request.get_json``.
+
+        A body that is not declared as JSON is a 415 (unless ``force``); one
+        that is invalid, nested deeper than ``MAX_JSON_DEPTH`` or holds
+        ``NaN``/``Infinity`` is a 400 saying why (``None`` with ``silent``).
+        """
+        if cache and self._cached_json[silent] is not Ellipsis:
+            return self._cached_json[silent]
+        if not (force or self.is_json):
+            return None if silent else self.on_json_loading_failed(None)
+        data = self.get_data(cache=cache)
+        limit = self._config_value("MAX_JSON_DEPTH", 256)
+        try:
+            if limit is not None and json_nesting_exceeds(data, limit):
+                raise ValueError(f"nesting is deeper than {limit} levels")
+            try:
+                rv = self.json_module.loads(data)
+            except RecursionError:
+                raise ValueError("nesting is too deep") from None
+        except ValueError as e:
+            if silent:
+                rv = None
+                if cache:
+                    self._cached_json = (self._cached_json[0], rv)
+            else:
+                rv = self.on_json_loading_failed(e)
+                if cache:
+                    self._cached_json = (rv, self._cached_json[1])
+        else:
+            if cache:
+                self._cached_json = (rv, rv)
+        return rv
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         """Raise a 400 that says why the body is not valid JSON."""
@@ -155,3 +253,26 @@ class Response(_WerkzeugResponse):
         if ctx is not None:
             return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
         return super().max_cookie_size
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        """The headers to send; skips Werkzeug's defensive copy when none needs fixing.
+
+        Werkzeug copies the headers to rewrite ``Location``/``Content-Location``,
+        drop ``Content-Length`` on 1xx/204/304 and add a missing length. An
+        ordinary response (2xx, length known, no location) needs none of that.
+        """
+        status = self.status_code
+        if 200 <= status < 300 and status != 204:
+            has_length = False
+            for key, _value in self.headers:
+                key = key.lower()
+                if key == "content-length":
+                    has_length = True
+                elif key == "location" or key == "content-location":
+                    break
+            else:
+                if has_length or not (
+                    self.automatically_set_content_length and self.is_sequence
+                ):
+                    return self.headers
+        return super().get_wsgi_headers(environ)

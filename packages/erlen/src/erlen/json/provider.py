@@ -98,7 +98,14 @@ def _default(o: t.Any) -> t.Any:
 
 
 #: The attributes the prebuilt encoders of :class:`DefaultJSONProvider` depend on.
-_ENCODER_ATTRS = frozenset(("default", "ensure_ascii", "sort_keys"))
+_ENCODER_ATTRS = frozenset(("default", "ensure_ascii", "sort_keys", "allow_nan"))
+
+
+def _reject_constant(name: str) -> t.NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 class DefaultJSONProvider(JSONProvider):
@@ -130,6 +137,12 @@ class DefaultJSONProvider(JSONProvider):
     mimetype = "application/json"
     """The mimetype of :meth:`response`'s responses."""
 
+    allow_nan = False
+    """Whether ``NaN`` and ``Infinity`` are read and written. They are not
+    valid JSON, so by default :meth:`loads` rejects them with ``ValueError``
+    (a 400 for ``request.json``) and :meth:`dumps` raises ``ValueError``
+    instead of writing them. Set it to ``True`` for the stdlib's behaviour."""
+
     def __setattr__(self, name: str, value: t.Any) -> None:
         super().__setattr__(name, value)
         if name in _ENCODER_ATTRS:
@@ -146,6 +159,7 @@ class DefaultJSONProvider(JSONProvider):
                 "default": self.default,
                 "ensure_ascii": self.ensure_ascii,
                 "sort_keys": self.sort_keys,
+                "allow_nan": self.allow_nan,
             }
             if style == "compact":
                 options["separators"] = (",", ":")
@@ -165,11 +179,24 @@ class DefaultJSONProvider(JSONProvider):
         kwargs.setdefault("default", self.default)
         kwargs.setdefault("ensure_ascii", self.ensure_ascii)
         kwargs.setdefault("sort_keys", self.sort_keys)
+        kwargs.setdefault("allow_nan", self.allow_nan)
         return json.dumps(obj, **kwargs)
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
-        """Parse JSON text with :func:`json.loads`, passing keyword arguments on."""
-        return json.loads(s, **kwargs)
+        """Parse JSON text with :func:`json.loads`, passing keyword arguments on.
+
+        ``NaN`` and ``Infinity`` raise ``ValueError`` unless :attr:`allow_nan`.
+        """
+        if self.allow_nan:
+            return json.loads(s, **kwargs)
+        if kwargs:
+            kwargs.setdefault("parse_constant", _reject_constant)
+            return json.loads(s, **kwargs)
+        if isinstance(s, (bytes, bytearray)):
+            s = s.decode(json.detect_encoding(s), "surrogatepass")
+        elif s.startswith("\ufeff"):
+            return json.loads(s)  # the stdlib's error for a BOM
+        return _STRICT_DECODER.decode(s)
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Return a response with the arguments serialized as JSON, plus a newline.
