@@ -33,6 +33,7 @@ import re
 import typing as t
 import weakref
 
+from werkzeug.datastructures import Headers
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import ClientDisconnected
@@ -279,11 +280,14 @@ class SecurityHeaderPolicy:
         self.headers: tuple[tuple[str, str], ...] = tuple(
             (_header_name(k), v) for k, v in headers.items() if v is not None
         )
+        Headers(self.headers)  # raises now for a name or value that is not valid
         hsts = config.get("STRICT_TRANSPORT_SECURITY")
         #: ``Strict-Transport-Security`` for HTTPS requests, or ``None``.
         self.hsts: str | None = (
             hsts if hsts and config.get("SESSION_COOKIE_SECURE") else None
         )
+        if self.hsts is not None:
+            Headers([("Strict-Transport-Security", self.hsts)])
         self._per_view: dict[_ViewHeaders, tuple[tuple[str, str], ...]] = {}
 
     def _for_view(self, record: _ViewHeaders) -> tuple[tuple[str, str], ...]:
@@ -298,6 +302,7 @@ class SecurityHeaderPolicy:
             for name, value in record.changes:
                 merged[name.lower()] = (name, value)  # type: ignore[assignment]
             pairs = tuple((n, v) for n, v in merged.values() if v is not None)
+            Headers(pairs)  # raises now for a name or value that is not valid
         self._per_view[record] = pairs
         return pairs
 
@@ -319,10 +324,18 @@ class SecurityHeaderPolicy:
         if not pairs:
             return
         headers = response.headers
-        present = {key.lower() for key in headers.keys()}
-        for name, value in pairs:
-            if name.lower() not in present:
-                headers.add(name, value)
+        # The pairs were validated when the policy was built, so they go into
+        # Werkzeug's header list directly: ``Headers.add`` would check every
+        # name and value again, on every response.
+        items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
+        if items is None:  # pragma: no cover - a Headers without Werkzeug's list
+            present = {key.lower() for key in headers.keys()}
+            for name, value in pairs:
+                if name.lower() not in present:
+                    headers.add(name, value)
+            return
+        present = {key.lower() for key, _ in items}
+        items.extend(pair for pair in pairs if pair[0].lower() not in present)
 
     def _hsts_for(self, record: _ViewHeaders | None) -> str | None:
         if record is not None:

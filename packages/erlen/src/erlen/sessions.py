@@ -15,6 +15,7 @@ import typing as t
 from datetime import datetime
 from datetime import timezone
 
+from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
@@ -243,13 +244,30 @@ class SessionInterface:
         raise NotImplementedError
 
 
-def _sha1(string: bytes = b"") -> t.Any:
-    """Return a SHA-1 hash object, created at call time.
+class _KeyCachingSigner(TimestampSigner):
+    """A timestamp signer that derives each signing key once, not on every use.
 
-    Looking the algorithm up lazily keeps importing erlen working on systems
-    where SHA-1 is disabled until it is actually used.
+    itsdangerous derives the key (an HMAC of the salt) each time a cookie is
+    signed or verified; the result only depends on the key, salt and
+    algorithm, so it is kept in a small shared table.
     """
-    return hashlib.sha1(string)
+
+    _derived: t.ClassVar[dict[tuple[t.Any, ...], bytes]] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        if secret_key is None:
+            secret_key = self.secret_keys[-1]
+        cache_key = (secret_key, self.salt, self.key_derivation, self.digest_method)
+        try:
+            derived = self._derived.get(cache_key)
+        except TypeError:  # an unhashable key (a bytearray) is not cached
+            return super().derive_key(secret_key)
+        if derived is None:
+            derived = super().derive_key(secret_key)
+            if len(self._derived) >= 64:
+                self._derived.clear()
+            self._derived[cache_key] = derived
+        return derived
 
 
 #: How many signing serializers an interface keeps (one per set of keys).
@@ -272,8 +290,9 @@ class SecureCookieSessionInterface(SessionInterface):
     #: Salt mixed into the signing key, separating session signatures from
     #: other uses of the secret key.
     salt = "cookie-session"
-    #: The hash function for the signature.
-    digest_method = staticmethod(_sha1)
+    #: The hash function for the signature. Referencing it is safe on systems
+    #: where SHA-1 is disabled; only calling it would fail.
+    digest_method = staticmethod(hashlib.sha1)
     #: How itsdangerous derives the signing key from the secret key.
     key_derivation = "hmac"
     #: Turns the session into text and back.
@@ -288,6 +307,7 @@ class SecureCookieSessionInterface(SessionInterface):
             keys,  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
+            signer=_KeyCachingSigner,
             signer_kwargs={
                 "key_derivation": self.key_derivation,
                 "digest_method": self.digest_method,
@@ -355,8 +375,7 @@ class SecureCookieSessionInterface(SessionInterface):
         to another. An emptied session deletes the cookie; otherwise it is set
         when :meth:`should_set_cookie` says so.
         """
-        if session.accessed:
-            _mark_private(response)
+        private = session.accessed
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
@@ -376,32 +395,39 @@ class SecureCookieSessionInterface(SessionInterface):
                     samesite=samesite,
                     httponly=httponly,
                 )
-                _mark_private(response)
-            return
-
-        if not self.should_set_cookie(app, session):
-            return
-        signer = self.get_signing_serializer(app)
-        if signer is None:
-            return
-        value: str = signer.dumps(dict(session))
-        response.set_cookie(
-            name,
-            value,
-            expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            partitioned=partitioned,
-            samesite=samesite,
-        )
-        _mark_private(response)
+                private = True
+        elif self.should_set_cookie(app, session):
+            signer = self.get_signing_serializer(app)
+            if signer is not None:
+                response.set_cookie(
+                    name,
+                    signer.dumps(dict(session)),
+                    expires=self.get_expiration_time(app, session),
+                    httponly=httponly,
+                    domain=domain,
+                    path=path,
+                    secure=secure,
+                    partitioned=partitioned,
+                    samesite=samesite,
+                )
+                private = True
+        if private:
+            _mark_private(response)
 
 
 def _mark_private(response: Response) -> None:
     """Add ``Vary: Cookie`` and ``Cache-Control: private`` (dropping ``public``)."""
-    response.vary.add("Cookie")
+    headers = response.headers
+    # Set the headers directly in the common case where they are absent:
+    # ``response.vary`` and ``response.cache_control`` parse and rebuild them.
+    if "Vary" in headers:
+        response.vary.add("Cookie")
+    else:
+        headers["Vary"] = "Cookie"
+    if "Cache-Control" not in headers:
+        # The common case, without parsing a header that is not there.
+        headers["Cache-Control"] = "private"
+        return
     cache_control = response.cache_control
     if not cache_control.private:
         cache_control.public = False
