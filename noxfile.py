@@ -235,11 +235,16 @@ def typecheck(session: nox.Session) -> None:
         session.run("mypy", folder.relative_to(ROOT).as_posix())
     # The rest of the repository's Python, in runs whose module names do not
     # clash (each test folder has its own conftest.py).
-    session.run("mypy", "noxfile.py", "examples/hello/app.py", "examples/factory")
+    session.run(
+        "mypy",
+        *("noxfile.py", "examples/hello/app.py", "examples/factory"),
+        *("examples/crud/crud.py", "examples/demo/notes"),
+    )
     session.run("mypy", "tests-integration")
     session.run(
         "mypy",
         *("examples/conftest.py", "examples/test_examples.py"),
+        *("examples/demo/test_demo.py",),
         env={"MYPYPATH": "tests-integration"},
     )
 
@@ -332,11 +337,19 @@ def _built_version(package: Package) -> str:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """Serve examples/hello on http://127.0.0.1:5000 until Ctrl+C."""
-    session.install("-e", PACKAGES[CORE].rel)
+    """Serve the erlen notes demo (examples/demo) on http://127.0.0.1:5000 until Ctrl+C.
+
+    Installs the core, erlen-sql and erlen-migrate from packages/ (editable). On
+    first start the app creates examples/demo/instance/ with its SQLite database,
+    brought up to date by the committed migrations, and a generated secret key;
+    delete that folder to start over.
+    """
+    session.install(*_editable(_local_closure(CORE, "erlen-sql", "erlen-migrate")))
     session.log("Serving the demo on http://127.0.0.1:5000 (Ctrl+C stops it)")
-    session.chdir(ROOT / "examples" / "hello")
-    session.run("erlen", "--app", "app", "run", "--host", "127.0.0.1", "--port", "5000")
+    session.chdir(ROOT / "examples" / "demo")
+    session.run(
+        "erlen", "--app", "notes", "run", "--host", "127.0.0.1", "--port", "5000"
+    )
 
 
 def _install_bench(session: nox.Session, script: str) -> None:
