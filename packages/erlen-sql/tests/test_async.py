@@ -124,9 +124,9 @@ def test_unknown_driver(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_async_postgres(postgres_db: str, tmp_path: Path) -> None:
+def test_async_postgres(postgresql_database_url: str, tmp_path: Path) -> None:
     pytest.importorskip("psycopg")
-    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI=postgres_db)
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI=postgresql_database_url)
     with app.app_context():
         db.create_all()
         assert db.async_engine.url.drivername == "postgresql+psycopg"

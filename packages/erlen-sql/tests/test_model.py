@@ -11,6 +11,7 @@ from sqlalchemy.orm import mapped_column
 from erlen import Erlen
 from erlen_sql import SQLAlchemy
 from erlen_sql.model import camel_to_snake_case
+from erlen_sql.model import DefaultMeta
 from erlen_sql.model import Model
 from erlen_sql.query import Query
 
@@ -336,12 +337,83 @@ def test_metadata_argument(app: Erlen) -> None:
     assert db.metadatas["x"].info["bind_key"] == "x"
 
 
-def test_metadata_with_declarative_base_rejected() -> None:
+@pytest.mark.parametrize("kind", [sa_orm.DeclarativeBase, sa_orm.DeclarativeBaseNoMeta])
+def test_metadata_with_declarative_base_rejected(kind: type[t.Any]) -> None:
+    """Flask-SQLAlchemy ignored the argument with a warning; erlen-sql refuses it."""
+    Base = t.cast(type[t.Any], type("Base", (kind,), {}))
+    own = Base.metadata
+
+    with pytest.raises(ValueError, match="Set 'metadata = MetaData") as info:
+        SQLAlchemy(metadata=sa.MetaData(), model_class=Base)
+    assert "'Base'" in str(info.value)
+    assert Base.metadata is own
+    db = SQLAlchemy(metadata=own, model_class=Base)
+    assert db.metadata is own
+
+
+def test_metadata_in_declarative_base_body(app: Erlen) -> None:
+    convention = {"pk": "pk_%(table_name)s"}
+
     class Base(sa_orm.DeclarativeBase):
+        metadata = sa.MetaData(naming_convention=convention)
+
+    app.config["SQLALCHEMY_BINDS"] = {"x": "sqlite://"}
+    db = SQLAlchemy(app, model_class=Base)
+    assert db.metadata is Base.metadata
+    assert db.metadata.info["bind_key"] is None
+    assert db.metadatas["x"].naming_convention == convention
+
+
+def test_metadata_replaces_legacy_declarative_base(app: Erlen) -> None:
+    """A ``declarative_base()`` model_class takes the ``metadata`` argument."""
+    base = sa_orm.declarative_base(cls=Model, metaclass=DefaultMeta)
+    metadata = sa.MetaData(naming_convention={"pk": "pk_%(table_name)s"})
+    db = SQLAlchemy(app, metadata=metadata, model_class=base)
+    assert db.Model is base
+    assert base.metadata is metadata
+    assert db.metadata is metadata
+    assert metadata.info["bind_key"] is None
+
+    class Item(db.Model):
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    assert Item.__table__.metadata is metadata
+    assert Item.__table__.primary_key.name == "pk_item"
+    with app.app_context():
+        db.create_all()
+        assert sa.inspect(db.engine).get_table_names() == ["item"]
+
+
+def test_metadata_for_legacy_base_with_tables_rejected() -> None:
+    base = sa_orm.declarative_base()
+
+    class Existing(base):  # type: ignore[misc,valid-type]
+        __tablename__ = "existing"
+        id = sa.Column(sa.Integer, primary_key=True)
+
+    with pytest.raises(ValueError, match="already holds tables"):
+        SQLAlchemy(metadata=sa.MetaData(), model_class=base)
+    assert list(base.metadata.tables) == ["existing"]
+
+
+def test_model_class_with_several_declarative_bases_rejected() -> None:
+    class Base(sa_orm.DeclarativeBase, sa_orm.DeclarativeBaseNoMeta):  # type: ignore[misc]
         pass
 
-    with pytest.raises(ValueError, match="metadata"):
-        SQLAlchemy(metadata=sa.MetaData(), model_class=Base)
+    with pytest.raises(ValueError, match="several declarative bases") as info:
+        SQLAlchemy(model_class=Base)
+    assert "DeclarativeBase, DeclarativeBaseNoMeta" in str(info.value)
+
+
+def test_model_class_with_mixins_accepted() -> None:
+    class Stamped:
+        note: Mapped[str] = mapped_column(default="")
+
+    class Base(Stamped, sa_orm.MappedAsDataclass, sa_orm.DeclarativeBase):
+        pass
+
+    db = SQLAlchemy(model_class=Base)
+    assert db.Model is Base
 
 
 def test_base_used_by_two_extensions_rejected() -> None:

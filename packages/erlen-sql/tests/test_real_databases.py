@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from werkzeug.exceptions import NotFound
 
 from erlen import Erlen
 from erlen_sql import SQLAlchemy
@@ -59,6 +60,10 @@ def test_crud(real_app: Erlen) -> None:
     with real_app.app_context():
         loaded = db.get_or_404(Post, post_id)
         assert loaded.title == "changed"
+        # Out of range for PostgreSQL's integer: a 404, and the transaction
+        # is not aborted by a failed query.
+        with pytest.raises(NotFound):
+            db.get_or_404(Post, 2**31)
         db.session.delete(loaded)
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count(Post.id))) == 0

@@ -159,6 +159,40 @@ def test_404_in_view(app: Erlen, db: SQLAlchemy) -> None:
     assert response.status_code == 404
 
 
+def test_404_for_ids_no_column_can_hold(app: Erlen, db: SQLAlchemy) -> None:
+    """An id from a URL too large for the column is a 404, never a 500."""
+
+    class Item(db.Model):
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Small(db.Model):
+        id: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True)
+
+    with app.app_context():
+        db.create_all()
+        db.session.add_all([Item(id=2**62), Small(id=7)])
+        db.session.commit()
+
+    @app.get("/items/<int:id>")
+    def show(id: int) -> t.Any:
+        return {"id": db.get_or_404(Item, id).id}
+
+    client = app.test_client()
+    assert client.get(f"/items/{2**62}").json == {"id": 2**62}
+    assert client.get(f"/items/{2**63}").status_code == 404
+    assert client.get("/items/99999999999999999999999").status_code == 404
+    with app.app_context():
+        assert db.get_or_404(Small, 7).id == 7
+        with pytest.raises(NotFound):
+            db.get_or_404(Small, 2**15)
+        with pytest.raises(NotFound):
+            Item.query.get_or_404(2**64)
+        with pytest.raises(NotFound):
+            db.get_or_404(Item, {"id": -(2**63) - 1})
+        # The session is still usable afterwards.
+        assert db.session.get(Item, 2**62) is not None
+
+
 def test_legacy_query_helpers(app: Erlen, db: SQLAlchemy) -> None:
     class Todo(db.Model):
         id: Mapped[int] = mapped_column(primary_key=True)

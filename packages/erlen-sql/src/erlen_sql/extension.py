@@ -24,6 +24,7 @@ from . import cli
 from . import query as _query
 from . import record_queries
 from . import track_modifications
+from .idents import ident_fits
 from .model import DefaultMeta
 from .model import install_model_behaviour
 from .model import Model
@@ -121,7 +122,9 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
     :param app: call :meth:`init_app` on it right away.
     :param metadata: the default :class:`~sqlalchemy.MetaData`, e.g. with a naming
         convention; bind keys get their own metadata with the same convention.
-        Not allowed with a ``DeclarativeBase`` ``model_class``: set it on the class.
+        It replaces the metadata of a legacy ``declarative_base()``
+        ``model_class``; with a ``DeclarativeBase`` ``model_class`` it is an
+        error: set it in the class body.
     :param session_options: arguments for the :class:`~sqlalchemy.orm.sessionmaker`;
         ``"class_"`` picks the session class (a :class:`~erlen_sql.session.Session`
         subclass), ``"scopefunc"`` the scope of :attr:`session`.
@@ -330,17 +333,39 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
     def _make_declarative_base(
         self, model_class: type[t.Any], metadata: sa.MetaData | None
     ) -> type[t.Any]:
-        is_declarative = isinstance(model_class, sa_orm.DeclarativeMeta) or issubclass(
-            model_class, (sa_orm.DeclarativeBase, sa_orm.DeclarativeBaseNoMeta)
-        )
-        if is_declarative:
+        modern = (sa_orm.DeclarativeBase, sa_orm.DeclarativeBaseNoMeta)
+        declarative_parents = [
+            b for b in model_class.__bases__ if issubclass(b, modern)
+        ]
+        if len(declarative_parents) > 1:
+            names = ", ".join(b.__name__ for b in declarative_parents)
+            raise ValueError(
+                f"The 'model_class' {model_class.__name__!r} derives from several"
+                f" declarative bases ({names}). Subclass exactly one of"
+                " 'DeclarativeBase' or 'DeclarativeBaseNoMeta', optionally with"
+                " 'MappedAsDataclass' and plain mixins."
+            )
+        if issubclass(model_class, modern):
             if metadata is not None and model_class.metadata is not metadata:
                 raise ValueError(
-                    "The 'metadata' argument cannot be used with a declarative"
-                    " 'model_class'. Set 'metadata' on the class instead."
+                    "The 'metadata' argument cannot be used with a"
+                    f" 'DeclarativeBase' 'model_class' ({model_class.__name__!r}):"
+                    " it would be ignored (Flask-SQLAlchemy only warned). Set"
+                    " 'metadata = MetaData(...)' in the class body instead, or drop"
+                    " the argument to keep the class's metadata."
                 )
-            self.metadatas[None] = model_class.metadata
-            model_class.metadata.info["bind_key"] = None
+            base = model_class
+        elif isinstance(model_class, sa_orm.DeclarativeMeta):
+            if metadata is not None and model_class.metadata is not metadata:
+                if model_class.metadata.tables:
+                    raise ValueError(
+                        "The 'metadata' argument would replace the metadata of"
+                        f" 'model_class' {model_class.__name__!r}, which already"
+                        " holds tables that would then be missing from"
+                        " 'db.metadata'. Pass the metadata to 'declarative_base()'"
+                        " instead, or drop the argument."
+                    )
+                t.cast(t.Any, model_class).metadata = metadata
             base = model_class
         else:
             base = sa_orm.declarative_base(
@@ -349,6 +374,9 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
                 name="Model",
                 metaclass=DefaultMeta,
             )
+        if base is model_class:
+            self.metadatas[None] = model_class.metadata
+            model_class.metadata.info["bind_key"] = None
         install_model_behaviour(self, base)
         return base
 
@@ -479,7 +507,12 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
 
         Extra arguments go to :meth:`Session.get <sqlalchemy.orm.Session.get>`.
         """
-        value = self.session.get(entity, ident, **kwargs)
+        session = self.session()
+        value = (
+            session.get(entity, ident, **kwargs)
+            if ident_fits(session, entity, ident)
+            else None
+        )
         if value is None:
             abort(404, description=description)
         return value

@@ -14,6 +14,7 @@ import sqlalchemy.orm as sa_orm
 
 from erlen import abort
 
+from .idents import ident_fits
 from .pagination import Pagination
 from .pagination import QueryPagination
 
@@ -30,7 +31,8 @@ class Query(sa_orm.Query[t.Any]):
         first), so it emits no legacy-API warning.
         """
         entity: t.Any = self.column_descriptions[0]["entity"]
-        rv = self.session.get(entity, ident)
+        fits = ident_fits(self.session, entity, ident)
+        rv = self.session.get(entity, ident) if fits else None
         if rv is None:
             abort(404, description=description)
         return rv

@@ -9,7 +9,11 @@
 """${message}
 
 Revision ID: ${up_revision}
+% if down_revision:
 Revises: ${down_revision | comma,n}
+% else:
+Revises: nothing, this is a first revision
+% endif
 Create Date: ${create_date}
 
 """
