@@ -157,7 +157,7 @@ def is_safe_redirect_url(
     host: str | None = None,
     allowed_hosts: cabc.Iterable[str] = (),
     require_https: bool = False,
-) -> bool:
+) -> t.TypeGuard[str]:
     """Tell whether redirecting to ``url`` keeps the user on a trusted site.
 
     Use it on every redirect target that comes from the client (``?next=``,
