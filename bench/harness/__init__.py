@@ -1,0 +1,1 @@
+"""The measuring side of the benchmark: environs, timers, child processes, reports."""
