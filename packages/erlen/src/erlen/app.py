@@ -284,6 +284,7 @@ class Erlen(Scaffold):
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._hook_chains: dict[str | None, _HookChain] = {}
+        self._appctx_teardown: tuple[t.Callable[..., t.Any], ...] | None = None
         self._sync_views: dict[str, tuple[t.Any, t.Callable[..., t.Any]]] = {}
         self._security_headers: SecurityHeaderPolicy | None = None
         self.template_context_processors[None].append(_default_template_ctx_processor)
@@ -388,6 +389,7 @@ class Erlen(Scaffold):
                 " running it."
             )
         self._hook_chains.clear()
+        self._appctx_teardown = None
 
     # -- templates -----------------------------------------------------------
 
@@ -988,8 +990,10 @@ class Erlen(Scaffold):
             exc = sys.exc_info()[1]
         ctx = _cv_request.get(None)
         blueprint = ctx.request.blueprint if ctx is not None else None
+        teardown = self._hooks(blueprint).teardown
         try:
-            _run_all(self._hooks(blueprint).teardown, exc)
+            if teardown:
+                _run_all(teardown, exc)
         finally:
             if request_tearing_down.receivers:
                 request_tearing_down.send(
@@ -1003,11 +1007,16 @@ class Erlen(Scaffold):
         """Run the teardown-appcontext functions (all of them, even if one raises)."""
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        try:
-            _run_all(
-                [self.ensure_sync(f) for f in reversed(self.teardown_appcontext_funcs)],
-                exc,
+        funcs = self._appctx_teardown
+        if funcs is None:
+            funcs = tuple(
+                self.ensure_sync(f) for f in reversed(self.teardown_appcontext_funcs)
             )
+            if self._got_first_request:  # cached once setup is frozen, as hooks are
+                self._appctx_teardown = funcs
+        try:
+            if funcs:
+                _run_all(funcs, exc)
         finally:
             if appcontext_tearing_down.receivers:
                 appcontext_tearing_down.send(

@@ -266,6 +266,19 @@ def no_security_headers(f: F) -> F:
     return f
 
 
+def append_valid_headers(headers: Headers, pairs: t.Iterable[tuple[str, str]]) -> None:
+    """Append headers that were validated once, when the app started.
+
+    ``Headers.add`` checks every name and value again; on the hot path, pairs
+    built and checked at start-up go straight into Werkzeug's list.
+    """
+    items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
+    if items is None:  # pragma: no cover - a Headers without Werkzeug's list
+        headers.extend(pairs)
+    else:
+        items.extend(pairs)
+
+
 class SecurityHeaderPolicy:
     """The security headers of an app, computed once from its config.
 
@@ -324,18 +337,11 @@ class SecurityHeaderPolicy:
         if not pairs:
             return
         headers = response.headers
-        # The pairs were validated when the policy was built, so they go into
-        # Werkzeug's header list directly: ``Headers.add`` would check every
-        # name and value again, on every response.
-        items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
-        if items is None:  # pragma: no cover - a Headers without Werkzeug's list
-            present = {key.lower() for key in headers.keys()}
-            for name, value in pairs:
-                if name.lower() not in present:
-                    headers.add(name, value)
-            return
-        present = {key.lower() for key, _ in items}
-        items.extend(pair for pair in pairs if pair[0].lower() not in present)
+        present = {key.lower() for key, _ in headers.items()}
+        # The pairs were validated when the policy was built.
+        append_valid_headers(
+            headers, [pair for pair in pairs if pair[0].lower() not in present]
+        )
 
     def _hsts_for(self, record: _ViewHeaders | None) -> str | None:
         if record is not None:

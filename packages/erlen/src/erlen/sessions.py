@@ -20,6 +20,7 @@ from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
 from .json.tag import TaggedJSONSerializer
+from .security import append_valid_headers
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Erlen
@@ -415,18 +416,22 @@ class SecureCookieSessionInterface(SessionInterface):
             _mark_private(response)
 
 
+_VARY_COOKIE = (("Vary", "Cookie"),)
+_CACHE_PRIVATE = (("Cache-Control", "private"),)
+
+
 def _mark_private(response: Response) -> None:
     """Add ``Vary: Cookie`` and ``Cache-Control: private`` (dropping ``public``)."""
     headers = response.headers
+    present = {key.lower() for key, _ in headers.items()}
     # Set the headers directly in the common case where they are absent:
     # ``response.vary`` and ``response.cache_control`` parse and rebuild them.
-    if "Vary" in headers:
+    if "vary" in present:
         response.vary.add("Cookie")
     else:
-        headers["Vary"] = "Cookie"
-    if "Cache-Control" not in headers:
-        # The common case, without parsing a header that is not there.
-        headers["Cache-Control"] = "private"
+        append_valid_headers(headers, _VARY_COOKIE)
+    if "cache-control" not in present:
+        append_valid_headers(headers, _CACHE_PRIVATE)
         return
     cache_control = response.cache_control
     if not cache_control.private:
