@@ -33,6 +33,7 @@ from werkzeug.routing import RoutingException
 from werkzeug.routing import Rule
 from werkzeug.routing.map import Map
 from werkzeug.utils import cached_property
+from werkzeug.utils import get_content_type
 from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -98,6 +99,20 @@ T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 #: Characters left as they are in ``url_for(_anchor=...)``: RFC 3986 allows them in
 #: a fragment.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+_content_types: dict[type[BaseResponse], str | None] = {}
+
+
+def _default_content_type(response_class: type[BaseResponse]) -> str | None:
+    """``text/html; charset=utf-8`` for erlen's response class, computed once."""
+    try:
+        return _content_types[response_class]
+    except KeyError:
+        mimetype = response_class.default_mimetype
+        value = None if mimetype is None else get_content_type(mimetype, "utf-8")
+        _content_types[response_class] = value
+        return value
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
@@ -833,6 +848,11 @@ class Erlen(Scaffold):
                     rv,
                     status=status,
                     headers=headers,  # type: ignore[arg-type]
+                    # Without headers, the default content type is known;
+                    # passing it skips Werkzeug's lookup in the headers.
+                    content_type=None
+                    if headers
+                    else _default_content_type(self.response_class),
                 )
                 status = headers = None
             elif isinstance(rv, (dict, list)):
