@@ -294,6 +294,7 @@ class SecurityHeaderPolicy:
             (_header_name(k), v) for k, v in headers.items() if v is not None
         )
         Headers(self.headers)  # raises now for a name or value that is not valid
+        self._names = frozenset(name.lower() for name, _ in self.headers)
         hsts = config.get("STRICT_TRANSPORT_SECURITY")
         #: ``Strict-Transport-Security`` for HTTPS requests, or ``None``.
         self.hsts: str | None = (
@@ -337,11 +338,20 @@ class SecurityHeaderPolicy:
         if not pairs:
             return
         headers = response.headers
-        present = {key.lower() for key, _ in headers.items()}
-        # The pairs were validated when the policy was built.
-        append_valid_headers(
-            headers, [pair for pair in pairs if pair[0].lower() not in present]
+        names = (
+            self._names
+            if pairs is self.headers
+            else frozenset(name.lower() for name, _ in pairs)
         )
+        # An ordinary response has none of these headers yet: one pass over
+        # its few headers, then the pairs (validated when the policy was
+        # built) are appended as they are.
+        for key, _ in headers.items():
+            if key.lower() in names:
+                present = {key.lower() for key, _ in headers.items()}
+                pairs = tuple(pair for pair in pairs if pair[0].lower() not in present)
+                break
+        append_valid_headers(headers, pairs)
 
     def _hsts_for(self, record: _ViewHeaders | None) -> str | None:
         if record is not None:
