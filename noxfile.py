@@ -383,4 +383,5 @@ nox.options.sessions = [
     "examples",
     "docs",
     "build",
+    "bench-gate",
 ]
