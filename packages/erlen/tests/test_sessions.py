@@ -732,3 +732,44 @@ def test_app_custom_session_interface(app: t.Any) -> None:
     assert store == {"id0": {"a": "1"}}
     assert client.get("/get").json == {"a": "1"}
     assert opened == ["/set", "/get"]
+
+
+def _plain_itsdangerous(key: str) -> URLSafeTimedSerializer:
+    """A serializer configured as the session's, built from itsdangerous alone."""
+    import hashlib
+
+    from erlen.json.tag import TaggedJSONSerializer
+
+    return URLSafeTimedSerializer(
+        key,
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+
+
+def test_cookie_format_is_itsdangerous_both_ways() -> None:
+    """Small sessions skip compression, large ones use it; both stay readable
+    by itsdangerous, and cookies itsdangerous wrote are read."""
+    app = erlen.Erlen(__name__)
+    app.secret_key = "format key"
+
+    @app.get("/set/<int:n>")
+    def set_value(n: int) -> str:
+        erlen.session["value"] = "x" * n
+        return ""
+
+    @app.get("/get")
+    def get_value() -> str:
+        return str(len(erlen.session.get("value", "")))
+
+    plain = _plain_itsdangerous("format key")
+    client = app.test_client()
+    for size, compressed in ((10, False), (2000, True)):
+        client.get(f"/set/{size}")
+        cookie = client.get_cookie("session")
+        assert cookie is not None
+        assert cookie.value.startswith(".") is compressed
+        assert plain.loads(cookie.value) == {"value": "x" * size}
+    client.set_cookie("session", plain.dumps({"value": "y" * 500}))
+    assert client.get("/get").text == "500"

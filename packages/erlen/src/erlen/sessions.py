@@ -12,11 +12,14 @@ from __future__ import annotations
 import collections.abc as cabc
 import hashlib
 import typing as t
+import zlib
 from datetime import datetime
 from datetime import timezone
 
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.url_safe import URLSafeSerializerMixin
 from werkzeug.datastructures import CallbackDict
 
 from .json.tag import TaggedJSONSerializer
@@ -271,6 +274,26 @@ class _KeyCachingSigner(TimestampSigner):
         return derived
 
 
+#: Payloads shorter than this are not compressed: zlib's set-up costs more
+#: than the rest of a request, and a few dozen bytes hardly ever shrink.
+_COMPRESS_FROM = 256
+
+
+class _SessionSerializer(URLSafeTimedSerializer):
+    """itsdangerous's URL-safe timed serializer, compressing only payloads that
+    may gain from it. Its output is the same format, so any itsdangerous
+    serializer with the same key and salt reads it, and it reads theirs."""
+
+    def dump_payload(self, obj: t.Any) -> bytes:
+        # Skip the URL-safe mixin's dump_payload, which always tries zlib.
+        json = super(URLSafeSerializerMixin, self).dump_payload(obj)
+        if len(json) >= _COMPRESS_FROM:
+            compressed = zlib.compress(json)
+            if len(compressed) < len(json) - 1:
+                return b"." + base64_encode(compressed)
+        return base64_encode(json)
+
+
 #: How many signing serializers an interface keeps (one per set of keys).
 _SERIALIZER_CACHE_SIZE = 16
 
@@ -304,7 +327,7 @@ class SecureCookieSessionInterface(SessionInterface):
     def _build_signing_serializer(
         self, keys: list[str | bytes]
     ) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(
+        return _SessionSerializer(
             keys,  # type: ignore[arg-type]
             salt=self.salt,
             serializer=self.serializer,
