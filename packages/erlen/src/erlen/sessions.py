@@ -16,6 +16,7 @@ import zlib
 from datetime import datetime
 from datetime import timezone
 
+from itsdangerous import Signer
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
@@ -283,6 +284,17 @@ class _SessionSerializer(URLSafeTimedSerializer):
     """itsdangerous's URL-safe timed serializer, compressing only payloads that
     may gain from it. Its output is the same format, so any itsdangerous
     serializer with the same key and salt reads it, and it reads theirs."""
+
+    _default_signer: Signer | None = None
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        # Signers hold only their configuration: reuse the one for the default
+        # salt instead of building one for every cookie signed or read.
+        if salt is not None:
+            return super().make_signer(salt)
+        if self._default_signer is None:
+            self._default_signer = super().make_signer()
+        return self._default_signer
 
     def dump_payload(self, obj: t.Any) -> bytes:
         # Skip the URL-safe mixin's dump_payload, which always tries zlib.
