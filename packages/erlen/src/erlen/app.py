@@ -686,13 +686,24 @@ class Erlen(Scaffold):
                 self._hook_chains[blueprint] = chain
             return chain
 
+    def _request_hooks(self, ctx: RequestContext) -> _HookChain:
+        """The hooks of the request's blueprint, looked up once per request."""
+        rule = ctx.request.url_rule
+        cached = ctx._hook_cache
+        if cached is not None and cached[0] is rule:
+            return cached[1]  # type: ignore[no-any-return]
+        chain = self._hooks(ctx.request.blueprint)
+        ctx._hook_cache = (rule, chain)
+        return chain
+
     def preprocess_request(self) -> ft.ResponseReturnValue | None:
         """Run URL value preprocessors and before-request hooks, app first.
 
         A hook that returns a value ends the request with it.
         """
-        req = _cv_request.get().request
-        hooks = self._hooks(req.blueprint)
+        ctx = _cv_request.get()
+        req = ctx.request
+        hooks = self._request_hooks(ctx)
         for func in hooks.url_value_preprocessors:
             func(req.endpoint, req.view_args)
         for before in hooks.before:
@@ -783,7 +794,7 @@ class Erlen(Scaffold):
         )
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
-        for after in self._hooks(ctx.request.blueprint).after:
+        for after in self._request_hooks(ctx).after:
             response = after(response)
         interface = self.session_interface
         if not ctx.session_opened and not self._needs_refresh(ctx):
@@ -1009,8 +1020,9 @@ class Erlen(Scaffold):
         if exc is _sentinel:
             exc = sys.exc_info()[1]
         ctx = _cv_request.get(None)
-        blueprint = ctx.request.blueprint if ctx is not None else None
-        teardown = self._hooks(blueprint).teardown
+        teardown = (
+            self._hooks(None) if ctx is None else self._request_hooks(ctx)
+        ).teardown
         try:
             if teardown:
                 _run_all(teardown, exc)

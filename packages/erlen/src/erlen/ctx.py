@@ -215,6 +215,8 @@ class RequestContext:
         self.flashes: list[tuple[str, str]] | None = None
         self._opened_session = session
         self._after_request_functions: list[ft.AfterRequestCallable[t.Any]] = []
+        #: (url rule, hook chain) of this request, kept by the app.
+        self._hook_cache: tuple[t.Any, t.Any] | None = None
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
