@@ -266,6 +266,18 @@ def no_security_headers(f: F) -> F:
     return f
 
 
+def header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    """The ``(name, value)`` pairs of ``headers``, without copying them.
+
+    Werkzeug's ``Headers`` keeps them in a list; iterating it directly costs a
+    fraction of ``Headers.items()`` on the per-request path. Read only.
+    """
+    items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
+    if items is None:  # pragma: no cover - a Headers without Werkzeug's list
+        return list(headers.items())
+    return items
+
+
 def append_valid_headers(headers: Headers, pairs: t.Iterable[tuple[str, str]]) -> None:
     """Append headers that were validated once, when the app started.
 
@@ -346,9 +358,9 @@ class SecurityHeaderPolicy:
         # An ordinary response has none of these headers yet: one pass over
         # its few headers, then the pairs (validated when the policy was
         # built) are appended as they are.
-        for key, _ in headers.items():
+        for key, _ in header_pairs(headers):
             if key.lower() in names:
-                present = {key.lower() for key, _ in headers.items()}
+                present = {key.lower() for key, _ in header_pairs(headers)}
                 pairs = tuple(pair for pair in pairs if pair[0].lower() not in present)
                 break
         append_valid_headers(headers, pairs)

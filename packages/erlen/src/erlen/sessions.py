@@ -25,6 +25,7 @@ from werkzeug.datastructures import CallbackDict
 
 from .json.tag import TaggedJSONSerializer
 from .security import append_valid_headers
+from .security import header_pairs
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Erlen
@@ -458,7 +459,7 @@ _CACHE_PRIVATE = (("Cache-Control", "private"),)
 def _mark_private(response: Response) -> None:
     """Add ``Vary: Cookie`` and ``Cache-Control: private`` (dropping ``public``)."""
     headers = response.headers
-    present = {key.lower() for key, _ in headers.items()}
+    present = {key.lower() for key, _ in header_pairs(headers)}
     # Set the headers directly in the common case where they are absent:
     # ``response.vary`` and ``response.cache_control`` parse and rebuild them.
     if "vary" in present:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as _WerkzeugResponse
 from . import json
 from .globals import _cv_app
 from .security import guarded_input_stream
+from .security import header_pairs
 from .security import json_nesting_exceeds
 from .security import parse_request_cookies
 
@@ -264,7 +265,7 @@ class Response(_WerkzeugResponse):
         status = self.status_code
         if 200 <= status < 300 and status != 204:
             has_length = False
-            for key, _value in self.headers:
+            for key, _value in header_pairs(self.headers):
                 key = key.lower()
                 if key == "content-length":
                     has_length = True
