@@ -127,7 +127,9 @@ class Request(_WerkzeugRequest):
         """The cookies the client sent; one with raw non-ASCII bytes or a value
         longer than ``MAX_COOKIE_SIZE`` is left out, as if absent."""
         return parse_request_cookies(  # type: ignore[return-value]
-            ";".join(self.headers.getlist("Cookie")),
+            # What Werkzeug's ``headers.getlist("Cookie")`` gives for a WSGI
+            # environ, without scanning the whole environ for it.
+            self.environ.get("HTTP_COOKIE", ""),
             self.dict_storage_class,
             self._config_value("MAX_COOKIE_SIZE", 4093) or 4093,
         )
