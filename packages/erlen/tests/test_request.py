@@ -393,3 +393,44 @@ def test_form_data_routing_redirect_in_debug(
     assert "trailing slash" in message
     app.debug = False
     assert client.post("/user", data={"status": "lost"}).status_code == 301
+
+
+def test_response_body_sent_as_is_and_special_cases_kept(app: erlen.Erlen) -> None:
+    """A plain body skips Werkzeug's closing iterator; HEAD, bodiless statuses,
+    close callbacks and streams keep Werkzeug's handling."""
+    closed: list[str] = []
+
+    @app.route("/plain", methods=["GET", "HEAD"])
+    def plain() -> str:
+        return "hello"
+
+    @app.get("/callback")
+    def callback() -> erlen.Response:
+        response = erlen.make_response("bye")
+        response.call_on_close(lambda: closed.append("closed"))
+        return response
+
+    @app.get("/stream")
+    def stream() -> t.Iterator[str]:
+        return iter(["a", "b"])
+
+    @app.get("/empty")
+    def empty() -> tuple[str, int]:
+        return "ignored", 204
+
+    environ = app.test_request_context("/plain").request.environ
+    status: list[str] = []
+    body = app.wsgi_app(environ, lambda s, h, e=None: status.append(s))
+    assert body == [b"hello"] and status == ["200 OK"]
+
+    client = app.test_client()
+    assert client.get("/plain").data == b"hello"
+    head = client.head("/plain")
+    assert head.data == b"" and head.headers["Content-Length"] == "5"
+    callback_response = client.get("/callback")
+    assert callback_response.data == b"bye"
+    callback_response.close()
+    assert closed == ["closed"]
+    assert client.get("/stream").data == b"ab"
+    empty_response = client.get("/empty")
+    assert empty_response.status_code == 204 and empty_response.data == b""

@@ -279,3 +279,25 @@ class Response(_WerkzeugResponse):
                 ):
                     return self.headers
         return super().get_wsgi_headers(environ)
+
+    def get_app_iter(self, environ: WSGIEnvironment) -> t.Iterable[bytes]:
+        """The body to send; a body already held as one bytes object is sent as it is.
+
+        Werkzeug wraps every body in a closing iterator that encodes it piece by
+        piece. A body set from a string or bytes (``response.data``) with
+        nothing to close needs neither, except for HEAD and bodiless statuses,
+        which Werkzeug handles.
+        """
+        body = self.response
+        if (
+            type(body) is list
+            and len(body) == 1
+            and type(body[0]) is bytes
+            and not self._on_close
+            and not self.direct_passthrough
+            and environ["REQUEST_METHOD"] != "HEAD"
+            and 200 <= self.status_code < 300
+            and self.status_code != 204
+        ):
+            return body
+        return super().get_app_iter(environ)
