@@ -52,6 +52,8 @@ from .globals import session
 from .helpers import get_debug_flag
 from .helpers import get_flashed_messages
 from .helpers import get_load_dotenv
+from .inputs import check_host_header
+from .inputs import URL_CONVERTERS
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .logging import create_logger
@@ -59,11 +61,9 @@ from .scaffold import _endpoint_from_view_func
 from .scaffold import find_package
 from .scaffold import Scaffold
 from .scaffold import setupmethod
-from .security import check_host_header
 from .security import DEFAULT_SECURITY_HEADERS
 from .security import safe_redirect_location
 from .security import SecurityHeaderPolicy
-from .security import URL_CONVERTERS
 from .sessions import SecureCookieSessionInterface
 from .sessions import SessionInterface
 from .signals import appcontext_tearing_down

@@ -1063,7 +1063,7 @@ def check_command(deploy: bool) -> None:
     checks of installed extensions. Exits with status 1 when any problem is
     found.
     """
-    from .security import run_deploy_checks
+    from .checks import run_deploy_checks
 
     app = _cv_app.get().app
     problems = run_deploy_checks(app, deploy=deploy)

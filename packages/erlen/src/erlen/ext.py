@@ -24,9 +24,9 @@ from __future__ import annotations
 import collections.abc as cabc
 import typing as t
 
+from .checks import add_deploy_check as add_deploy_check
+from .checks import DeployProblem as DeployProblem
 from .globals import _cv_app
-from .security import add_deploy_check as add_deploy_check
-from .security import DeployProblem as DeployProblem
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Erlen

@@ -12,10 +12,10 @@ from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import json
 from .globals import _cv_app
-from .security import guarded_input_stream
+from .inputs import guarded_input_stream
+from .inputs import json_nesting_exceeds
+from .inputs import parse_request_cookies
 from .security import header_pairs
-from .security import json_nesting_exceeds
-from .security import parse_request_cookies
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
