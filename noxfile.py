@@ -54,6 +54,7 @@ DEPENDENCY_MATRIX: dict[str, tuple[str, list[str]]] = {
 #: Linters are pinned so that a new release cannot fail CI on unchanged code.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
+PYRIGHT = "pyright==1.1.414"
 TEST_TOOLS = ("pytest", "coverage[toml]")
 SERVER_TOOLS = ("gunicorn",)
 
@@ -227,10 +228,12 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Run mypy --strict on every package, their type_check tests, and the rest."""
+    """Run mypy --strict and pyright on every package, their type_check tests, and the rest."""
     _install_everything(session)
-    session.install(MYPY, "pytest", "gunicorn", "nox")
+    session.install(MYPY, PYRIGHT, "pytest", "gunicorn", "nox")
     session.run("mypy", *session.posargs)
+    # pyright (from PyPI) runs on the machine's Node.js, fetching its npm package.
+    session.run("pyright")
     for folder in sorted(ROOT.glob("packages/*/tests/type_check")):
         session.run("mypy", folder.relative_to(ROOT).as_posix())
     # The rest of the repository's Python, in runs whose module names do not

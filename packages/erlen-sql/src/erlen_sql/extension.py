@@ -98,6 +98,11 @@ class SQLAlchemyState:
         return getattr(self.db, name)
 
 
+# The defaults of SQLAlchemy(), named apart from its class attributes.
+_DefaultQuery = Query
+_DefaultModel = Model
+
+
 class SQLAlchemy(Extension[SQLAlchemyState]):
     """SQLAlchemy 2.x for erlen apps: engines from config, models, a session per app context.
 
@@ -174,8 +179,8 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
         *,
         metadata: sa.MetaData | None = None,
         session_options: dict[str, t.Any] | None = None,
-        query_class: type[_query.Query] = Query,
-        model_class: type[t.Any] = Model,
+        query_class: type[_query.Query] = _DefaultQuery,
+        model_class: type[t.Any] = _DefaultModel,
         engine_options: dict[str, t.Any] | None = None,
         add_models_to_shell: bool = True,
         disable_autonaming: bool = False,
@@ -308,7 +313,7 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
 
         def _args(args: tuple[t.Any, ...], bind_key: str | None) -> tuple[t.Any, ...]:
             if len(args) < 2 or not isinstance(args[1], sa.MetaData):
-                return (args[0], db._make_metadata(bind_key), *args[1:])
+                return (args[0], db._make_metadata(bind_key), *args[1:])  # pyright: ignore[reportGeneralTypeIssues]
             return args
 
         class Table(sa.Table):

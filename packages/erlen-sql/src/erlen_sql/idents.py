@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 import sqlalchemy as sa
+import sqlalchemy.exc as sa_exc
 import sqlalchemy.orm as sa_orm
 
 
@@ -26,7 +27,7 @@ def ident_fits(session: sa_orm.Session, entity: t.Any, ident: t.Any) -> bool:
     """
     try:
         columns = sa.inspect(entity).primary_key
-    except sa.exc.NoInspectionAvailable:
+    except sa_exc.NoInspectionAvailable:
         return True
     if isinstance(ident, dict):
         values: t.Sequence[t.Any] = [ident.get(c.key) for c in columns]

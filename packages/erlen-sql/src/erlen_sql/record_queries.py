@@ -20,6 +20,7 @@ import time
 import typing as t
 
 import sqlalchemy as sa
+import sqlalchemy.event as sa_event
 
 from erlen import current_app
 from erlen import g
@@ -58,8 +59,8 @@ def get_recorded_queries() -> list[QueryInfo]:
 
 
 def _listen(engine: sa.engine.Engine) -> None:
-    sa.event.listen(engine, "before_cursor_execute", _record_start, named=True)
-    sa.event.listen(engine, "after_cursor_execute", _record_end, named=True)
+    sa_event.listen(engine, "before_cursor_execute", _record_start, named=True)
+    sa_event.listen(engine, "after_cursor_execute", _record_end, named=True)
 
 
 def _record_start(context: t.Any, **_: t.Any) -> None:

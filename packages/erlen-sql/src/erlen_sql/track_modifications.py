@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing as t
 
-import sqlalchemy as sa
+import sqlalchemy.event as sa_event
 import sqlalchemy.orm as sa_orm
 from blinker import Namespace
 
@@ -32,10 +32,10 @@ _INFO_KEY = "erlen_sql_model_changes"
 
 
 def _listen(session: sa_orm.scoped_session[t.Any]) -> None:
-    sa.event.listen(session, "before_flush", _record_ops, named=True)
-    sa.event.listen(session, "before_commit", _before_commit)
-    sa.event.listen(session, "after_commit", _after_commit)
-    sa.event.listen(session, "after_rollback", _after_rollback)
+    sa_event.listen(session, "before_flush", _record_ops, named=True)
+    sa_event.listen(session, "before_commit", _before_commit)
+    sa_event.listen(session, "after_commit", _after_commit)
+    sa_event.listen(session, "after_rollback", _after_rollback)
 
 
 def _tracking(session: sa_orm.Session) -> t.Any:

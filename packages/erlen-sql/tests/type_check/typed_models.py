@@ -1,3 +1,4 @@
+# pyright: strict
 """Checked with ``mypy --strict``: the typed-model pattern from the docs."""
 
 from __future__ import annotations

@@ -584,7 +584,7 @@ class Erlen(Scaffold):
                 ' example: @app.route(..., methods=["POST"])'
             )
         methods = {item.upper() for item in methods}
-        required_methods = set(getattr(view_func, "required_methods", ()))
+        required_methods: set[str] = set(getattr(view_func, "required_methods", ()))
         if provide_automatic_options is None:
             provide_automatic_options = getattr(
                 view_func, "provide_automatic_options", None
@@ -837,7 +837,7 @@ class Erlen(Scaffold):
                 rv, status, headers = rv
             elif len(rv) == 2:
                 if isinstance(rv[1], (Headers, dict, tuple, list)):
-                    rv, headers = rv
+                    rv, headers = rv  # pyright: ignore[reportAssignmentType]
                 else:
                     rv, status = rv  # type: ignore[assignment]
             else:
@@ -856,7 +856,7 @@ class Erlen(Scaffold):
         if not isinstance(rv, self.response_class):
             if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
                 rv = self.response_class(
-                    rv,
+                    rv,  # pyright: ignore[reportArgumentType]
                     status=status,
                     headers=headers,  # type: ignore[arg-type]
                     # Without headers, the default content type is known;
@@ -892,7 +892,9 @@ class Erlen(Scaffold):
                 )
         rv = t.cast(Response, rv)
         if status is not None:
-            if isinstance(status, (str, bytes, bytearray)):
+            if isinstance(status, (bytes, bytearray)):
+                status = status.decode("latin-1")
+            if isinstance(status, str):
                 rv.status = status
             else:
                 rv.status_code = status
@@ -1264,8 +1266,7 @@ class Erlen(Scaffold):
         sn_host = sn_port = None
         if server_name:
             sn_host, _, sn_port = server_name.partition(":")
-        if not host:
-            host = sn_host or "127.0.0.1"
+        bind_host: str = host or sn_host or "127.0.0.1"
         if port or port == 0:
             port = int(port)
         elif sn_port:
@@ -1281,10 +1282,10 @@ class Erlen(Scaffold):
             if options["use_debugger"]:
                 from .security import debugger_binding_message
 
-                message, warning = debugger_binding_message(host)
+                message, warning = debugger_binding_message(bind_host)
                 click.secho(message, fg="red" if warning else None, err=warning)
         try:
-            run_simple(host, port, self, **options)
+            run_simple(bind_host, port, self, **options)
         finally:
             self._got_first_request = False
 

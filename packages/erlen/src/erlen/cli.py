@@ -919,10 +919,12 @@ def run_command(
         traceback.print_exc()
         err = e
 
-        def app(
+        def failed_app(
             environ: WSGIEnvironment, start_response: StartResponse
         ) -> cabc.Iterable[bytes]:
             raise err from None
+
+        app = failed_app
 
     debug = get_debug_flag()
     if reload is None:

@@ -61,8 +61,9 @@ def get_root_path(import_name: str) -> str:
     if loader is None:
         return os.getcwd()
     filepath: str | None
-    if hasattr(loader, "get_filename"):
-        filepath = loader.get_filename(import_name)
+    get_filename = getattr(loader, "get_filename", None)
+    if get_filename is not None:
+        filepath = str(get_filename(import_name))
     else:
         __import__(import_name)
         mod = sys.modules[import_name]
