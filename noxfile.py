@@ -29,6 +29,7 @@ e.g. ``nox -s tests-erlen -- -k blueprints -x``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from pathlib import Path
@@ -372,7 +373,15 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(name="bench-gate")
 def bench_gate(session: nox.Session) -> None:
-    """Fail unless erlen meets the performance goal (needs valgrind's callgrind)."""
+    """Fail unless erlen meets the performance goal (needs valgrind's callgrind).
+
+    Without valgrind the gate is skipped, except under ``CI=true``, where it fails.
+    """
+    if shutil.which("valgrind") is None:
+        message = "valgrind is not installed (Debian: apt-get install valgrind)"
+        if os.environ.get("CI") == "true":
+            session.error(f"{message}; CI must run the instruction gate")
+        session.skip(f"{message}; the instruction gate needs it")
     _install_bench(session, "bench/gate.py")
     session.run("python", "bench/gate.py", *session.posargs)
 
