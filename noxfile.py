@@ -215,7 +215,7 @@ for _package in PACKAGES.values():
 def integration(session: nox.Session) -> None:
     """Run tests-integration/: every package together, behind real servers."""
     _install_everything(session)
-    session.install("pytest", *SERVER_TOOLS)
+    session.install("pytest", "selenium", *SERVER_TOOLS)
     session.run("pytest", "tests-integration", *session.posargs)
 
 
@@ -231,7 +231,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Run mypy --strict and pyright on every package, their type_check tests, and the rest."""
     _install_everything(session)
-    session.install(MYPY, PYRIGHT, "pytest", "gunicorn", "nox")
+    session.install(MYPY, PYRIGHT, "pytest", "gunicorn", "nox", "selenium")
     session.run("mypy", *session.posargs)
     # pyright (from PyPI) runs on the machine's Node.js, fetching its npm package.
     session.run("pyright")
