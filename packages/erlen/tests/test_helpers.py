@@ -862,3 +862,65 @@ def test_get_debug_flag(
     if value is not None:
         monkeypatch.setenv("ERLEN_DEBUG", value)
     assert get_debug_flag() is expected
+
+
+def test_stream_with_context_tears_down_once_after_the_stream(
+    app: erlen.Erlen,
+) -> None:
+    """g and request stay intact while the stream runs; teardown runs once, after."""
+    events: list[str] = []
+
+    @app.teardown_appcontext
+    def close_resource(exc: BaseException | None) -> None:
+        events.append(f"teardown_appcontext {erlen.g.get('resource')}")
+
+    @app.teardown_request
+    def end_request(exc: BaseException | None) -> None:
+        events.append("teardown_request")
+
+    @app.route("/stream", methods=["GET", "HEAD"])
+    def stream() -> t.Any:
+        erlen.g.resource = "open"
+
+        @erlen.stream_with_context
+        def rows() -> t.Iterator[str]:
+            events.append("streaming")
+            yield f"{erlen.g.resource} {erlen.request.args['q']}\n"
+            yield "done\n"
+
+        return rows()
+
+    client = app.test_client()
+    assert client.get("/stream?q=1").data == b"open 1\ndone\n"
+    assert events == ["streaming", "teardown_request", "teardown_appcontext open"]
+
+    # A stream that is never started (HEAD) still tears down, once.
+    events.clear()
+    response = client.head("/stream?q=1")
+    response.close()
+    assert response.data == b""
+    assert events == ["teardown_request", "teardown_appcontext open"]
+
+
+def test_stream_with_context_closed_midway_tears_down(app: erlen.Erlen) -> None:
+    events: list[str] = []
+
+    @app.teardown_appcontext
+    def record(exc: BaseException | None) -> None:
+        events.append("teardown")
+
+    @app.get("/stream")
+    def stream() -> t.Any:
+        def rows() -> t.Iterator[str]:
+            try:
+                yield "a"
+                yield "b"
+            finally:
+                events.append("generator closed")
+
+        return erlen.stream_with_context(rows())
+
+    response = app.test_client().get("/stream", buffered=False)
+    assert next(iter(response.response)) == b"a"
+    response.close()
+    assert events == ["generator closed", "teardown"]

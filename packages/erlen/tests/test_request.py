@@ -434,3 +434,35 @@ def test_response_body_sent_as_is_and_special_cases_kept(app: erlen.Erlen) -> No
     assert client.get("/stream").data == b"ab"
     empty_response = client.get("/empty")
     assert empty_response.status_code == 204 and empty_response.data == b""
+
+
+def test_query_string_that_is_not_utf8_is_a_400(app: erlen.Erlen) -> None:
+    """Servers that pass raw bytes through must not turn them into a 500."""
+
+    @app.get("/search")
+    def search() -> str:
+        return erlen.request.args.get("q", "")
+
+    environ = app.test_request_context("/search").request.environ
+    environ["QUERY_STRING"] = "q=\xff"
+    status: list[str] = []
+    body = b"".join(app.wsgi_app(environ, lambda s, h, e=None: status.append(s)))
+    assert status == ["400 BAD REQUEST"]
+    assert b"not valid UTF-8" in body
+    assert app.test_client().get("/search?q=%C3%A9").text == "é"
+
+
+def test_mount_root_without_slash_redirects(app: erlen.Erlen) -> None:
+    """An app mounted at /app answers GET /app with a redirect to /app/."""
+
+    @app.get("/")
+    def index() -> str:
+        return "root"
+
+    client = app.test_client()
+    environ = app.test_request_context("/").request.environ
+    environ.update(SCRIPT_NAME="/app", PATH_INFO="")
+    response = client.open(environ)
+    assert response.status_code == 308
+    assert response.headers["Location"] == "http://localhost/app/"
+    assert client.get("/", base_url="http://localhost/app/").text == "root"

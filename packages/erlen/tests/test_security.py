@@ -304,6 +304,18 @@ def test_non_finite_numbers_are_rejected(client: ErlenClient, body: str) -> None
     assert "is not valid JSON" in rv.text
 
 
+@pytest.mark.parametrize("body", ["1e999", "[-1e400]", '{"a": 1.5e309}'])
+def test_numbers_too_large_for_a_float_are_rejected(
+    client: ErlenClient, body: str
+) -> None:
+    """``1e999`` would parse as infinity and fail later, when echoed: a 400 now."""
+    rv = client.post("/json", data=body, content_type="application/json")
+    assert rv.status_code == 400
+    assert "is out of range" in rv.text
+    ok = client.post("/json", data="[1e308, 2.5]", content_type="application/json")
+    assert ok.status_code == 200
+
+
 def test_non_finite_numbers_are_never_emitted(app: erlen.Erlen) -> None:
     with app.app_context():
         with pytest.raises(ValueError, match="not JSON compliant"):
@@ -657,6 +669,17 @@ def test_after_request_hook_can_remove_a_header(app: erlen.Erlen) -> None:
 
     rv = app.test_client().get("/plain")
     assert "Cross-Origin-Opener-Policy" not in rv.headers
+
+
+def test_response_replaced_by_a_hook_gets_the_headers(app: erlen.Erlen) -> None:
+    @app.after_request
+    def maintenance(response: erlen.Response) -> erlen.Response:
+        return erlen.Response("down for maintenance", 503)
+
+    rv = app.test_client().get("/plain")
+    assert rv.status_code == 503
+    assert rv.headers["X-Content-Type-Options"] == "nosniff"
+    assert rv.headers["X-Frame-Options"] == "DENY"
 
 
 def test_hsts_over_https_with_secure_cookies(app: erlen.Erlen) -> None:

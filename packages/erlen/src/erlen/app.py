@@ -780,22 +780,25 @@ class Erlen(Scaffold):
         """Add the security headers, run ``after_this_request`` and after-request
         hooks, then save the session.
 
-        Security headers come first, so hooks can still change or remove them.
+        Security headers come first, so hooks can still change or remove them;
+        a response a hook returns in place of the first gets them too.
         """
         ctx = _cv_request.get()
         policy = self._security_headers
         if policy is None:
             policy = self._security_headers = SecurityHeaderPolicy(self.config)
         rule = ctx.request.url_rule
-        policy.apply(
-            response,
-            None if rule is None else self.view_functions.get(rule.endpoint),
-            ctx.request.scheme == "https",
-        )
+        view = None if rule is None else self.view_functions.get(rule.endpoint)
+        https = ctx.request.scheme == "https"
+        policy.apply(response, view, https)
+        original = response
         for func in ctx._after_request_functions:
             response = self.ensure_sync(func)(response)
         for after in self._request_hooks(ctx).after:
             response = after(response)
+        if response is not original:
+            # A hook returned a new response: it gets the headers too.
+            policy.apply(response, view, https)
         interface = self.session_interface
         if not ctx.session_opened and not self._needs_refresh(ctx):
             return response
@@ -1302,19 +1305,30 @@ def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None
     or server name matching) app, reusing what the request already parsed.
 
     Returns ``None`` for the rare requests that need Werkzeug's full handling
-    (a non-ASCII host, a WebSocket upgrade), so behaviour stays the same.
+    (a host that is not plain ASCII labels, a WebSocket upgrade), so behaviour
+    stays the same.
     """
     environ = request.environ
     server_name = request.host.lower()
-    if not server_name.isascii() or "HTTP_UPGRADE" in environ:
+    if (
+        not server_name.isascii()
+        or ".." in server_name
+        or len(server_name) > 253
+        or "HTTP_UPGRADE" in environ
+        or any(len(label) > 63 for label in server_name.split("."))
+    ):
         return None
+    script_name = _decode_wsgi(environ, "SCRIPT_NAME")
+    path_info = _decode_wsgi(environ, "PATH_INFO")
     return MapAdapter(
         map,
         server_name,
-        _decode_wsgi(environ, "SCRIPT_NAME") or "/",
+        "/" if script_name is None else script_name,
         subdomain,
         environ["wsgi.url_scheme"],
-        _decode_wsgi(environ, "PATH_INFO") or "/",
+        # An empty PATH_INFO (a mount root without its slash) stays empty,
+        # so matching redirects to the slash as Werkzeug does.
+        "/" if path_info is None else path_info,
         environ["REQUEST_METHOD"],
         _decode_wsgi(environ, "QUERY_STRING"),
     )

@@ -140,6 +140,9 @@ class AppContext:
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
         self._url_adapter: MapAdapter | None | object = _sentinel
         self._cv_tokens: list[contextvars.Token[AppContext]] = []
+        #: Streams (``stream_with_context``) still to be sent; teardown waits
+        #: for the last of them.
+        self._stream_holds = 0
 
     @property
     def url_adapter(self) -> MapAdapter | None:
@@ -161,7 +164,7 @@ class AppContext:
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Unbind this context; the outermost pop runs the teardown functions."""
         try:
-            if len(self._cv_tokens) == 1:
+            if len(self._cv_tokens) == 1 and not self._stream_holds:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 self.app.do_teardown_appcontext(exc)
@@ -220,6 +223,7 @@ class RequestContext:
         self._cv_tokens: list[
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
+        self._stream_holds = 0
 
     @property
     def session(self) -> SessionMixin:
@@ -278,7 +282,9 @@ class RequestContext:
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Unbind the context; the outermost pop runs teardown and closes the request."""
-        clear_request = len(self._cv_tokens) == 1
+        # The outermost pop tears down, unless a stream of this request is
+        # still to be sent: then the stream's own pop does it, afterwards.
+        clear_request = len(self._cv_tokens) == 1 and not self._stream_holds
         try:
             if clear_request:
                 if exc is _sentinel:

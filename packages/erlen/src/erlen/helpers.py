@@ -24,6 +24,8 @@ from .signals import message_flashed
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.wrappers import Response as BaseResponse
 
+    from .ctx import AppContext
+    from .ctx import RequestContext
     from .wrappers import Response
 
 
@@ -85,8 +87,9 @@ def stream_with_context(
     """Keep the request context active while a streamed response is generated.
 
     Use it on a generator (or as a decorator on a generator function) that a
-    view returns; the contexts are pushed when iteration starts and popped when
-    it ends or the response is closed.
+    view returns. The request's teardown (``teardown_request``,
+    ``teardown_appcontext``, closing uploaded files) waits until the stream is
+    sent or closed, so ``g`` and ``request`` are intact while it runs.
     """
     try:
         gen = iter(generator_or_function)  # type: ignore[arg-type]
@@ -104,22 +107,67 @@ def stream_with_context(
             "'stream_with_context' can only be used when a request context is"
             " active, such as in a view function."
         )
-    app_ctx = _cv_app.get()
+    return _ContextStream(gen, _cv_app.get(), req_ctx)
 
-    def generator() -> t.Iterator[t.AnyStr]:
-        # The same contexts are pushed again (they are re-entrant) when
-        # iteration starts, after the view has returned: a stream that is
-        # never started leaves nothing pushed, and pushes and pops of other
-        # code in between (the test client's) cannot pop the wrong context.
-        with app_ctx, req_ctx:
+
+class _ContextStream:
+    """A streamed body that keeps the request's contexts alive until it is sent.
+
+    Created in the view, it holds the contexts: when the request ends, their
+    teardown (closing ``g.db``, ``request.close()``) waits. Iteration pushes
+    them again; the end of the stream, or closing it unstarted (a HEAD
+    request, a client gone), pops them and runs the teardown once.
+    """
+
+    def __init__(
+        self, gen: t.Iterator[t.Any], app_ctx: AppContext, req_ctx: RequestContext
+    ) -> None:
+        self._gen = gen
+        self._app_ctx = app_ctx
+        self._req_ctx = req_ctx
+        self._pushed = False
+        self._closed = False
+        app_ctx._stream_holds += 1
+        req_ctx._stream_holds += 1
+
+    def __iter__(self) -> _ContextStream:
+        return self
+
+    def __next__(self) -> t.Any:
+        if self._closed:
+            raise StopIteration
+        if not self._pushed:
+            self._push()
+        try:
+            return next(self._gen)
+        except BaseException:
+            self.close()
+            raise
+
+    def _push(self) -> None:
+        # The app context first, so the request context does not push another.
+        self._app_ctx.push()
+        self._req_ctx.push()
+        self._pushed = True
+
+    def close(self) -> None:
+        """Close the stream and release the contexts; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        if not self._pushed:
+            self._push()  # the teardown functions run inside the contexts
+        try:
+            close = getattr(self._gen, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._app_ctx._stream_holds -= 1
+            self._req_ctx._stream_holds -= 1
             try:
-                yield from gen
+                self._req_ctx.pop(None)
             finally:
-                close = getattr(gen, "close", None)
-                if close is not None:
-                    close()
-
-    return generator()
+                self._app_ctx.pop(None)
 
 
 def make_response(*args: t.Any) -> Response:

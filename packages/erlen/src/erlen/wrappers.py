@@ -21,6 +21,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.datastructures import Headers
     from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.datastructures import MultiDict
     from werkzeug.formparser import FormDataParser
     from werkzeug.routing import Rule
 
@@ -121,6 +122,20 @@ class Request(_WerkzeugRequest):
                 " from the input stream is disabled."
             )
         return guarded_input_stream(self.environ, self.max_content_length)
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        """The query string's parameters; raw bytes that are not UTF-8 are a 400.
+
+        Servers that pass such bytes through unescaped would otherwise make
+        Werkzeug raise ``UnicodeDecodeError`` (a 500) on first access.
+        """
+        try:
+            return super().args
+        except UnicodeDecodeError:
+            raise BadRequest(
+                "The query string is not valid UTF-8; percent-encode its bytes."
+            ) from None
 
     @cached_property
     def cookies(self) -> ImmutableMultiDict[str, str]:

@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import decimal
 import json
+import math
 import typing as t
 import uuid
 import weakref
@@ -105,7 +106,16 @@ def _reject_constant(name: str) -> t.NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_STRICT_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:32]} is out of range")
+    return value
+
+
+_STRICT_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float
+)
 
 
 class DefaultJSONProvider(JSONProvider):
@@ -185,12 +195,14 @@ class DefaultJSONProvider(JSONProvider):
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         """Parse JSON text with :func:`json.loads`, passing keyword arguments on.
 
-        ``NaN`` and ``Infinity`` raise ``ValueError`` unless :attr:`allow_nan`.
+        ``NaN``, ``Infinity`` and numbers too large for a float (``1e999``)
+        raise ``ValueError`` unless :attr:`allow_nan`.
         """
         if self.allow_nan:
             return json.loads(s, **kwargs)
         if kwargs:
             kwargs.setdefault("parse_constant", _reject_constant)
+            kwargs.setdefault("parse_float", _finite_float)
             return json.loads(s, **kwargs)
         if isinstance(s, (bytes, bytearray)):
             s = s.decode(json.detect_encoding(s), "surrogatepass")
