@@ -72,6 +72,7 @@ from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
 from .templating import Environment
+from .wrappers import _blueprint_chain
 from .wrappers import Request
 from .wrappers import Response
 
@@ -127,7 +128,7 @@ class _HookChain:
     __slots__ = ("url_value_preprocessors", "before", "after", "teardown")
 
     def __init__(self, app: Erlen, blueprint: str | None) -> None:
-        chain = _blueprint_names(blueprint)
+        chain = [] if blueprint is None else _blueprint_chain(blueprint)
         outer_first = (None, *reversed(chain))
         inner_first = (*chain, None)
         sync = app.ensure_sync
@@ -147,14 +148,6 @@ class _HookChain:
             for n in inner_first
             for f in reversed(app.teardown_request_funcs.get(n, ()))
         )
-
-
-def _blueprint_names(blueprint: str | None) -> list[str]:
-    """``"a.b"`` -> ``["a.b", "a"]``; ``None`` -> ``[]``."""
-    if blueprint is None:
-        return []
-    parts = blueprint.split(".")
-    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
 def _run_all(
@@ -1182,7 +1175,7 @@ class Erlen(Scaffold):
         """Let the ``url_defaults`` functions of the app and blueprints fill ``values``."""
         names: t.Iterable[str | None] = (None,)
         if "." in endpoint:
-            names = (None, *reversed(_blueprint_names(endpoint.rpartition(".")[0])))
+            names = (None, *reversed(_blueprint_chain(endpoint.rpartition(".")[0])))
         for name in names:
             for func in self.url_default_functions.get(name, ()):
                 func(endpoint, values)
