@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+import click
 import pytest
 import sqlalchemy as sa
 from migrate_helpers import Project
@@ -75,6 +76,19 @@ def test_missing_folder_is_a_clear_error(sqlite_project: Project) -> None:
         assert "No migrations folder at" in result.output
         assert "Run 'erlen db init'" in result.output
         assert "Traceback" not in result.output
+
+
+def test_read_only_commands_create_no_versions_folder(sqlite_project: Project) -> None:
+    project = sqlite_project
+    app = project.app()
+    project.ok(app, "init")
+    versions = project.folder / "versions"
+    versions.rmdir()
+    for command in ("heads", "current", "history", "branches", "show", "upgrade"):
+        project.ok(app, command)
+        assert not versions.exists(), command
+    project.ok(app, "revision", "-m", "first")
+    assert len(list(versions.glob("*.py"))) == 1
 
 
 def test_directory_from_environment(
@@ -353,9 +367,72 @@ def test_inspection_commands(sqlite_project: Project) -> None:
     bad_range = project.cli(app, "history", "-r", "aaa")
     assert bad_range.exit_code == 1
     assert "[start]:[end]" in bad_range.output
+    for command in (
+        ["history", "-r", "aaa:bbb:"],
+        ["upgrade", "--sql", "aaa:bbb:ccc"],
+        ["downgrade", "--sql", "bbb:aaa:base"],
+        ["stamp", "--sql", "a:b:c"],
+    ):
+        two_colons = project.cli(app, *command)
+        assert two_colons.exit_code == 1, command
+        assert "is not a revision range" in two_colons.output, command
+        assert "exactly one colon" in two_colons.output
+        assert "Traceback" not in two_colons.output
     unknown = project.cli(app, "upgrade", "zzz")
     assert unknown.exit_code == 1
     assert "zzz" in unknown.output
+
+
+def test_database_errors_say_what_failed(project: Project) -> None:
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    project.ok(app, "revision", "-m", "bad", "--rev-id", "bad")
+    [path] = project.versions()
+    path.write_text(
+        path.read_text().replace(
+            "def upgrade() -> None:\n    pass",
+            "def upgrade() -> None:\n"
+            "    op.execute('SELECT no_such_column FROM no_such_table')\n",
+        )
+    )
+    result = project.cli(app, "upgrade")
+    assert result.exit_code == 1
+    assert "Error: The database rejected a statement: " in result.output
+    assert "no_such_table" in result.output
+    assert "Statement: SELECT no_such_column FROM no_such_table" in result.output
+    assert "Cannot connect" not in result.output
+    assert "server is running" not in result.output
+    assert "Traceback" not in result.output
+    raised = (
+        app.test_cli_runner()
+        .invoke(args=["db", "upgrade"], standalone_mode=False)
+        .exception
+    )
+    assert isinstance(raised, click.ClickException)
+    assert isinstance(raised.__cause__, sa.exc.DBAPIError)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////nonexistent-folder/sub/app.db",
+        "postgresql+psycopg://postgres@127.0.0.1:1/nothing",
+    ],
+)
+def test_connection_failure_says_check_the_url(
+    sqlite_project: Project, url: str
+) -> None:
+    project = sqlite_project
+    setup = project.app(users_v1)
+    project.ok(setup, "init")
+    project.ok(setup, "revision", "-m", "first", "--rev-id", "aaa")
+    app = project.app(users_v1, config={"SQLALCHEMY_DATABASE_URI": url})
+    result = project.cli(app, "upgrade")
+    assert result.exit_code == 1
+    assert "Error: Cannot connect to the database: " in result.output
+    assert "Check the database URL and that the server is running." in result.output
+    assert "rejected" not in result.output
+    assert "Traceback" not in result.output
 
 
 def test_edit_opens_the_editor(

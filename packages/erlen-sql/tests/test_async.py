@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
@@ -52,6 +55,104 @@ def test_async_view_derived_from_sync_url(tmp_path: Path) -> None:
     with app.app_context():
         assert db.session.scalar(sa.select(Note.text)) == "hello"
         asyncio.run(db.async_engine.dispose())
+        db.engine.dispose()
+
+
+_NESTED_APP = """
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+from erlen import Erlen
+from erlen_sql import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class User(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def create_app(instance):
+    app = Erlen(__name__, instance_path=instance)
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite:///t.db", **OPTIONS)
+    db.init_app(app)
+
+    @app.get("/count")
+    async def count():
+        return {"n": await db.async_session.scalar(sa.select(sa.func.count(User.id)))}
+
+    return app
+"""
+
+_NESTED_TEST = """
+from myapp import create_app, db
+
+
+def test_async_views(tmp_path):
+    app = create_app(str(tmp_path))
+    with app.app_context():
+        db.create_all()
+        assert type(db.async_engine.pool).__name__ == POOL
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/count").json == {"n": 0}
+"""
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"SQLALCHEMY_ASYNC_DATABASE_URI": "sqlite+aiosqlite:///t.db"}],
+    ids=["derived", "configured"],
+)
+def test_async_views_leave_no_unclosed_connection(
+    tmp_path: Path, options: dict[str, t.Any]
+) -> None:
+    """A user's suite with filterwarnings=error passes: no connection is left open.
+
+    Each async view runs in its own event loop; a pooled aiosqlite connection
+    outlived them and warned when collected at exit.
+    """
+    (tmp_path / "myapp.py").write_text(f"OPTIONS = {options!r}\n" + _NESTED_APP)
+    (tmp_path / "test_app.py").write_text("POOL = 'NullPool'\n" + _NESTED_TEST)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error"],
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "1 passed" in output and "Unraisable" not in output, output
+
+
+def test_configured_async_pool_is_kept(tmp_path: Path) -> None:
+    app, db, _ = _make(
+        tmp_path,
+        SQLALCHEMY_DATABASE_URI="sqlite:///p.db",
+        SQLALCHEMY_ASYNC_BINDS={
+            "sized": {"url": "sqlite+aiosqlite:///s.db", "pool_size": 2},
+            "chosen": {
+                "url": "sqlite+aiosqlite:///c.db",
+                "poolclass": sa.pool.AsyncAdaptedQueuePool,
+            },
+        },
+    )
+    with app.app_context():
+        engines = db.async_engines
+        assert isinstance(engines[None].pool, sa.pool.NullPool)
+        assert isinstance(engines["sized"].pool, sa.pool.AsyncAdaptedQueuePool)
+        assert engines["sized"].pool.size() == 2
+        assert isinstance(engines["chosen"].pool, sa.pool.AsyncAdaptedQueuePool)
+        for engine in engines.values():
+            asyncio.run(engine.dispose())
         db.engine.dispose()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from erlen import Erlen
+from erlen import request
 from erlen_sql import SQLAlchemy
 from erlen_sql.keyset import _decode_value
 from erlen_sql.keyset import _encode_value
@@ -37,6 +38,13 @@ def client_app(app: Erlen, db: SQLAlchemy) -> Erlen:
             "prev": page.prev_cursor,
             "has_next": page.has_next,
         }
+
+    @app.get("/filtered")
+    def filtered() -> t.Any:
+        minimum = int(request.args.get("min", "0"))
+        select = sa.select(Entry).where(Entry.score >= minimum)
+        page = db.keyset_paginate(select, order_by=[Entry.score, Entry.id])
+        return {"ids": [e.id for e in page], "next": page.next_cursor}
 
     @app.get("/other")
     def other() -> t.Any:
@@ -84,9 +92,40 @@ def test_tampered_cursor_is_400(client_app: Erlen) -> None:
     assert client.get(f"/other?cursor={cursor}").status_code == 400
 
 
-def test_bad_per_page(client_app: Erlen) -> None:
+def test_cursor_signed_with_a_fallback_key(client_app: Erlen) -> None:
     client = client_app.test_client()
-    assert client.get("/entries?per_page=abc").status_code == 404
+    old = client.get("/entries?per_page=5").json["next"]
+    client_app.config["SECRET_KEY"] = "new secret"
+    assert client.get(f"/entries?per_page=5&cursor={old}").status_code == 400
+    client_app.config["SECRET_KEY_FALLBACKS"] = ["test secret"]
+    page = client.get(f"/entries?per_page=5&cursor={old}").json
+    assert page["ids"] == [5, 8, 11, 3, 6]
+    # New cursors are signed with the new key.
+    client_app.config["SECRET_KEY_FALLBACKS"] = None
+    assert client.get(f"/entries?per_page=5&cursor={page['next']}").status_code == 200
+
+
+def test_cursor_of_a_listing_with_another_filter_is_400(client_app: Erlen) -> None:
+    client = client_app.test_client()
+    unfiltered = client.get("/entries?per_page=2").json["next"]
+    assert client.get(f"/filtered?per_page=2&cursor={unfiltered}").status_code == 400
+    filtered = client.get("/filtered?per_page=2").json["next"]
+    assert client.get(f"/entries?per_page=2&cursor={filtered}").status_code == 400
+    # Same listing, other parameter values: the cursor stays valid.
+    page = client.get(f"/filtered?per_page=2&min=1&cursor={filtered}")
+    assert page.status_code == 200
+    assert page.json["ids"] == [2, 5]
+
+
+@pytest.mark.parametrize("per_page", ["abc", "0", "-1", "1.5", "%C2%B9", "9" * 30])
+def test_bad_per_page_is_400(client_app: Erlen, per_page: str) -> None:
+    response = client_app.test_client().get(f"/entries?per_page={per_page}")
+    assert response.status_code == 400
+    assert "per_page" in response.get_data(as_text=True)
+
+
+def test_large_per_page_is_capped(client_app: Erlen) -> None:
+    client = client_app.test_client()
     assert len(client.get("/entries?per_page=100000").json["ids"]) == 12
 
 

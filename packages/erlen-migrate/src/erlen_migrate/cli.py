@@ -73,17 +73,31 @@ def _options(
 
 
 def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
-    """Call an API function; its errors become a clean ``Error: ...`` and exit code 1."""
+    """Call an API function; its errors become a clean ``Error: ...`` and exit code 1.
+
+    A database error says whether the connection failed (no statement was
+    running) or the database rejected a statement; the original exception is
+    kept as ``__cause__``.
+    """
     with _alembic_logging():
         try:
             return fn(*args, **kwargs)
         except CommandError as e:
             raise click.ClickException(str(e)) from None
-        except sa_exc.OperationalError as e:
+        except sa_exc.DBAPIError as e:
+            if e.statement is None or e.connection_invalidated:
+                reason = str(e.orig).strip()
+                end = "" if reason.endswith((".", "?", "!")) else "."
+                raise click.ClickException(
+                    f"Cannot connect to the database: {reason}{end} Check the"
+                    " database URL and that the server is running."
+                ) from e
+            statement = " ".join(str(e.statement).split())
+            if len(statement) > 300:
+                statement = statement[:297] + "..."
             raise click.ClickException(
-                f"Cannot use the database: {e.orig}. Check the database URL and"
-                " that the server is running."
-            ) from None
+                f"The database rejected a statement: {e.orig}\n  Statement: {statement}"
+            ) from e
 
 
 _directory = click.option(

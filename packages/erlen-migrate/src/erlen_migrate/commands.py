@@ -135,8 +135,13 @@ class _Runner:
         #: The database the environment is configuring right now.
         self.current: Database | None = None
 
-    def script(self) -> ScriptDirectory:
-        """Return the migrations folder, with a clear error when it is missing."""
+    def script(self, writing: bool = False) -> ScriptDirectory:
+        """Return the migrations folder, with a clear error when it is missing.
+
+        :param writing: a revision will be written: create ``versions/`` when
+            it is missing (and no ``version_locations`` are configured). Other
+            commands leave the folder as it is.
+        """
         if not os.path.isdir(self.folder):
             raise MigrateError(
                 f"No migrations folder at {self.folder!r}. Run '{self.prefix} init'"
@@ -145,7 +150,7 @@ class _Runner:
                 " variable)."
             )
         versions = os.path.join(self.folder, "versions")
-        if self.config.get_main_option("version_locations") is None:
+        if writing and self.config.get_main_option("version_locations") is None:
             os.makedirs(versions, exist_ok=True)
         return ScriptDirectory.from_config(self.config)
 
@@ -373,7 +378,7 @@ def revision(
     """
     opts = ["autogenerate"] if autogenerate else None
     runner = _Runner(directory, x_arg, opts, binds)
-    script = runner.script()
+    script = runner.script(writing=True)
     if autogenerate and sql:
         raise MigrateError(
             "'--sql' cannot be used with autogenerate: autogenerate compares the"
@@ -484,7 +489,7 @@ def merge(
 ) -> Script | None:
     """Write a revision that joins ``revisions`` (all heads by default) into one head."""
     runner = _Runner(directory, binds=binds)
-    script = runner.script()
+    script = runner.script(writing=True)
     if not revisions:
         revisions = "heads"
     if isinstance(revisions, str):
@@ -550,7 +555,7 @@ def upgrade(
     if ":" in revision:
         if not sql:
             raise MigrateError("A revision range 'from:to' needs '--sql'.")
-        starting_rev, revision = revision.split(":", 2)
+        starting_rev, revision = _split_range(revision, "from:to")
     target = revision
 
     def steps(rev: t.Any, context: MigrationContext) -> t.Any:
@@ -564,6 +569,17 @@ def upgrade(
         destination_rev=target,
         tag=tag,
     )
+
+
+def _split_range(value: str, form: str) -> tuple[str, str]:
+    """Split a revision range at its one colon; more colons are a clear error."""
+    parts = value.split(":")
+    if len(parts) != 2:
+        raise MigrateError(
+            f"{value!r} is not a revision range: write it as {form!r}, with"
+            " exactly one colon."
+        )
+    return parts[0], parts[1]
 
 
 @_hints
@@ -588,7 +604,7 @@ def downgrade(
     if ":" in revision:
         if not sql:
             raise MigrateError("A revision range 'from:to' needs '--sql'.")
-        starting_rev, revision = revision.split(":", 2)
+        starting_rev, revision = _split_range(revision, "from:to")
     elif sql:
         raise MigrateError("'downgrade --sql' needs a range 'from:to', e.g. 'head:-1'.")
     target = revision
@@ -626,7 +642,7 @@ def stamp(
     starting_rev = None
     for value in [revision] if isinstance(revision, str) else list(revision):
         if sql and ":" in value:
-            start, value = value.split(":", 2)
+            start, value = _split_range(value, "from:to")
             if starting_rev not in (None, start):
                 raise MigrateError(
                     "'stamp --sql' supports one starting revision at a time."
@@ -690,7 +706,7 @@ def history(
             raise MigrateError(
                 "A history range is '[start]:[end]', '[start]:' or ':[end]'."
             )
-        base, head = rev_range.strip().split(":")
+        base, head = _split_range(rev_range.strip(), "[start]:[end]")
     currents: tuple[str, ...] = ()
     if indicate_current or "current" in (base, head):
         applied = runner.current_heads(script).values()

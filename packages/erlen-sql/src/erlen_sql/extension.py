@@ -24,13 +24,15 @@ from . import cli
 from . import query as _query
 from . import record_queries
 from . import track_modifications
-from .idents import ident_fits
+from .idents import NO_MATCH
+from .idents import prepare_ident
 from .model import DefaultMeta
 from .model import install_model_behaviour
 from .model import Model
 from .pagination import Pagination
 from .pagination import SelectPagination
 from .query import Query
+from .session import IsolationGate
 from .session import Session
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -64,6 +66,13 @@ _ASYNC_DRIVERS = {
 }
 
 
+#: Async engine options that choose or size a pool; without them the engine
+#: gets a ``NullPool`` (see ``_make_async_engine``).
+_POOL_OPTIONS = frozenset(
+    ["poolclass", "pool", "pool_size", "max_overflow", "pool_timeout", "pool_use_lifo"]
+)
+
+
 def _app_ctx_id() -> int:
     """Scope of ``db.session``: the identity of the current app context."""
     return id(t.cast(t.Any, app_ctx)._get_current_object())
@@ -90,6 +99,8 @@ class SQLAlchemyState:
     #: Connections every session uses instead of the engines, while
     #: :func:`erlen_sql.testing.isolate` is active.
     isolation: dict[str | None, sa.engine.Connection] | None = None
+    #: Makes the sessions of different threads take turns on :attr:`isolation`.
+    isolation_gate: IsolationGate | None = None
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def __getattr__(self, name: str) -> t.Any:
@@ -511,13 +522,14 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
         """Return the object with primary key ``ident``, or abort with 404 Not Found.
 
         Extra arguments go to :meth:`Session.get <sqlalchemy.orm.Session.get>`.
+        ``ident`` may come straight from the URL: a string is converted to the
+        key's type (``"42"`` for an integer key, a UUID string for a ``Uuid``
+        key), and one that cannot be (``"abc"``, ``"1.5"``, a number too large
+        for the column) answers 404 without a query.
         """
         session = self.session()
-        value = (
-            session.get(entity, ident, **kwargs)
-            if ident_fits(session, entity, ident)
-            else None
-        )
+        ident = prepare_ident(session, entity, ident)
+        value = None if ident is NO_MATCH else session.get(entity, ident, **kwargs)
         if value is None:
             abort(404, description=description)
         return value
@@ -631,6 +643,14 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
     def _make_async_engine(
         self, state: SQLAlchemyState, bind_key: str | None
     ) -> AsyncEngine:
+        """Create the async engine for ``bind_key``.
+
+        Without a ``poolclass`` (or pool sizing options) in its options the
+        engine uses a :class:`~sqlalchemy.pool.NullPool`: in a WSGI app each
+        async view runs in its own event loop, and async driver connections
+        belong to the loop that opened them, so a pooled connection would be
+        reused from another loop or left unclosed when its loop ends.
+        """
         from sqlalchemy.ext.asyncio import create_async_engine
 
         options = state.async_options.get(bind_key)
@@ -645,6 +665,8 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
             options = {"url": _derive_async_url(sync.url), "echo": sync.echo}
         else:
             options = dict(options)
+        if not _POOL_OPTIONS.intersection(options):
+            options["poolclass"] = sa.pool.NullPool
         url = options.pop("url")
         try:
             return create_async_engine(url, **options)

@@ -19,10 +19,15 @@ skips or repeats rows when others insert meanwhile. Keyset pagination asks for
 
 The client sends ``?cursor=...`` back. A cursor holds the sort values of the
 row it points at, signed with the app's ``SECRET_KEY`` so clients cannot forge
-or edit it; a tampered or foreign cursor aborts with 400 Bad Request.
+or edit it; a tampered or foreign cursor aborts with 400 Bad Request. Cursors
+signed with a key of ``SECRET_KEY_FALLBACKS`` are still accepted, so rotating the
+key does not break the pages clients are on.
 
-The sort columns must be ``NOT NULL`` and the last one unique (usually the
-primary key), so every row has one place in the order.
+The last sort column must be unique (usually the primary key), so every row
+has one place in the order. Columns that may hold NULL sort their NULLs last
+unless wrapped in ``.nulls_first()`` (``.nulls_last()`` is accepted too), the
+same on every database; this needs ``NULLS FIRST``/``NULLS LAST`` support
+(PostgreSQL, SQLite 3.30 or newer).
 """
 
 from __future__ import annotations
@@ -91,14 +96,76 @@ def _decode_value(value: t.Any) -> t.Any:
     return value
 
 
-def _split_order(expr: t.Any) -> tuple[t.Any, bool]:
-    """Return the column and whether it sorts descending."""
-    if isinstance(expr, UnaryExpression):
+class _SortKey(t.NamedTuple):
+    """One ``order_by`` entry: the expression, its direction and NULL placement."""
+
+    column: t.Any
+    desc: bool
+    #: Whether NULLs come first; ``None`` when the column cannot hold NULL.
+    nulls_first: bool | None
+
+    def order(self, backwards: bool) -> t.Any:
+        """The ``ORDER BY`` entry, reversed (NULL placement too) when walking back."""
+        expr = self.column.desc() if self.desc != backwards else self.column.asc()
+        if self.nulls_first is None:
+            return expr
+        return (
+            expr.nulls_first() if self.nulls_first != backwards else expr.nulls_last()
+        )
+
+    def equal(self, value: t.Any) -> t.Any:
+        return self.column.is_(None) if value is None else self.column == value
+
+    def beyond(self, value: t.Any, backwards: bool) -> t.Any:
+        """Rows strictly after ``value`` in this column's (possibly reversed) order."""
+        nulls_first = (
+            None if self.nulls_first is None else self.nulls_first != backwards
+        )
+        if value is None:
+            return self.column.is_not(None) if nulls_first else sa.false()
+        beyond = self.column < value if self.desc != backwards else self.column > value
+        if nulls_first is False:
+            return sa.or_(beyond, self.column.is_(None))
+        return beyond
+
+
+def _fingerprint(select: sa.Select[t.Any], keys: cabc.Sequence[_SortKey]) -> str:
+    """Identify a listing: what it selects, from where, filtered how, in which order.
+
+    The SQL is compiled without its parameter values, so a filter computed per
+    request (``created > now - 7 days``) keeps its cursors valid.
+    """
+    listing = str(select.order_by(None).limit(None).offset(None))
+    order = "|".join(f"{k.column}:{k.desc}:{k.nulls_first}" for k in keys)
+    return hashlib.sha256(f"{listing}\n{order}".encode()).hexdigest()[:16]
+
+
+def _can_be_null(expr: t.Any) -> bool:
+    column = getattr(expr, "__clause_element__", lambda: expr)()
+    if isinstance(column, sa.Column):
+        return bool(column.nullable)
+    return True
+
+
+_MODIFIERS = (
+    operators.desc_op,
+    operators.asc_op,
+    operators.nulls_first_op,
+    operators.nulls_last_op,
+)
+
+
+def _split_order(expr: t.Any) -> _SortKey:
+    """Unwrap ``.desc()``, ``.asc()``, ``.nulls_first()`` and ``.nulls_last()``."""
+    desc = False
+    nulls_first = False
+    while isinstance(expr, UnaryExpression) and expr.modifier in _MODIFIERS:
         if expr.modifier is operators.desc_op:
-            return expr.element, True
-        if expr.modifier is operators.asc_op:
-            return expr.element, False
-    return expr, False
+            desc = True
+        elif expr.modifier is operators.nulls_first_op:
+            nulls_first = True
+        expr = expr.element
+    return _SortKey(expr, desc, nulls_first if _can_be_null(expr) else None)
 
 
 class KeysetPagination:
@@ -127,7 +194,7 @@ class KeysetPagination:
         )
         if has_request_context():
             if per_page is None:
-                per_page = _int_arg("per_page", True)
+                per_page = _int_arg("per_page", True, status=400)
             if cursor is None:
                 cursor = request.args.get("cursor") or None
         if per_page is None:
@@ -139,20 +206,15 @@ class KeysetPagination:
         self.per_page: int = per_page
         self.cursor = cursor
         self._columns = [_split_order(expr) for expr in order_by]
-        self._fingerprint = hashlib.sha256(
-            "|".join(f"{col}:{desc}" for col, desc in self._columns).encode()
-        ).hexdigest()[:16]
+        self._fingerprint = _fingerprint(select, self._columns)
         direction, values = ("next", None) if cursor is None else self._load(cursor)
         backwards = direction == "prev"
         statement = select.order_by(None).order_by(
-            *(
-                col.desc() if desc != backwards else col.asc()
-                for col, desc in self._columns
-            )
+            *(key.order(backwards) for key in self._columns)
         )
         if values is not None:
             statement = statement.where(self._after(values, backwards))
-        statement = statement.add_columns(*(col for col, _ in self._columns))
+        statement = statement.add_columns(*(key.column for key in self._columns))
         rows = list(session.execute(statement.limit(per_page + 1)).unique())
         more = len(rows) > per_page
         rows = rows[:per_page]
@@ -177,12 +239,11 @@ class KeysetPagination:
     def _after(self, values: list[t.Any], backwards: bool) -> t.Any:
         """Rows strictly after ``values`` in the (possibly reversed) sort order."""
         alternatives = []
-        for i, (col, desc) in enumerate(self._columns):
+        for i, key in enumerate(self._columns):
             equal = [
-                c == v for (c, _), v in zip(self._columns[:i], values, strict=False)
+                k.equal(v) for k, v in zip(self._columns[:i], values, strict=False)
             ]
-            beyond = col < values[i] if desc != backwards else col > values[i]
-            alternatives.append(sa.and_(*equal, beyond))
+            alternatives.append(sa.and_(*equal, key.beyond(values[i], backwards)))
         return sa.or_(*alternatives)
 
     @staticmethod
@@ -193,7 +254,9 @@ class KeysetPagination:
                 "Keyset pagination signs its cursors with the app's SECRET_KEY."
                 " Set 'app.config[\"SECRET_KEY\"]'."
             )
-        return URLSafeSerializer(key, salt=_SALT)
+        fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or ()
+        keys: list[t.Any] = [*fallbacks, key]
+        return URLSafeSerializer(keys, salt=_SALT)
 
     def _dump(self, direction: str, key: tuple[t.Any, ...]) -> str:
         payload = {

@@ -26,8 +26,11 @@ DEFAULT_PER_PAGE = 20
 DEFAULT_MAX_PER_PAGE = 100
 
 
-def _int_arg(name: str, error_out: bool) -> int | None:
-    """Read a positive integer query argument; ``None`` when absent or bad."""
+def _int_arg(name: str, error_out: bool, status: int = 404) -> int | None:
+    """Read a positive integer query argument; ``None`` when absent or bad.
+
+    A bad value aborts with ``status`` when ``error_out`` is true.
+    """
     raw = request.args.get(name)
     if raw is None:
         return None
@@ -35,7 +38,7 @@ def _int_arg(name: str, error_out: bool) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 18:
         return int(raw)
     if error_out:
-        abort(404, description=f"The {name!r} argument must be a positive integer.")
+        abort(status, description=f"The {name!r} argument must be a positive integer.")
     return None
 
 

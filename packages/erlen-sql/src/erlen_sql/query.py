@@ -14,7 +14,8 @@ import sqlalchemy.orm as sa_orm
 
 from erlen import abort
 
-from .idents import ident_fits
+from .idents import NO_MATCH
+from .idents import prepare_ident
 from .pagination import Pagination
 from .pagination import QueryPagination
 
@@ -28,11 +29,12 @@ class Query(sa_orm.Query[t.Any]):
         """Return the row with primary key ``ident``, or abort with 404 Not Found.
 
         Uses :meth:`Session.get <sqlalchemy.orm.Session.get>` (the identity map
-        first), so it emits no legacy-API warning.
+        first), so it emits no legacy-API warning. A string ``ident`` is
+        converted like in :meth:`erlen_sql.SQLAlchemy.get_or_404`.
         """
         entity: t.Any = self.column_descriptions[0]["entity"]
-        fits = ident_fits(self.session, entity, ident)
-        rv = self.session.get(entity, ident) if fits else None
+        ident = prepare_ident(self.session, entity, ident)
+        rv = None if ident is NO_MATCH else self.session.get(entity, ident)
         if rv is None:
             abort(404, description=description)
         return rv

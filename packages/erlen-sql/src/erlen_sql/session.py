@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import threading
 import typing as t
 
 import sqlalchemy as sa
+import sqlalchemy.event as sa_event
 import sqlalchemy.exc as sa_exc
 import sqlalchemy.orm as sa_orm
 from sqlalchemy.sql.util import find_tables
@@ -33,10 +35,30 @@ class Session(sa_orm.Session):
     def __init__(self, db: SQLAlchemy, **kwargs: t.Any) -> None:
         super().__init__(**kwargs)
         self._db = db
+        self._isolation_gate: IsolationGate | None = None
 
     def _bind_targets(self) -> cabc.Mapping[str | None, _Bind]:
-        """Return the engines (or test connections) of the current app by bind key."""
-        return self._db._bind_targets()
+        """Return the engines (or test connections) of the current app by bind key.
+
+        While :func:`erlen_sql.testing.isolate` is active this waits until no
+        other thread's session is using the shared test connections.
+        """
+        targets = self._db._bind_targets()
+        gate = self._db.state.isolation_gate
+        if gate is not None:
+            gate.enter(self)
+            self._isolation_gate = gate
+        return targets
+
+    def close(self) -> None:
+        """Close the session and let other threads use the test connections again."""
+        super().close()
+        self._leave_isolation()
+
+    def _leave_isolation(self) -> None:
+        gate, self._isolation_gate = self._isolation_gate, None
+        if gate is not None:
+            gate.leave(self)
 
     def get_bind(
         self,
@@ -95,3 +117,61 @@ def _target_for_clause(
             )
         return targets[key]
     return None
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: sa_orm.Session, transaction: t.Any) -> None:
+    if transaction.parent is None and isinstance(session, Session):
+        session._leave_isolation()
+
+
+class IsolationGate:
+    """Makes other threads' sessions take turns on :func:`isolate`'s connections.
+
+    All sessions share one connection per bind, each inside its own savepoint.
+    Savepoints of sessions in different threads would interleave (one thread's
+    ``RELEASE`` would end another's savepoint), so a session of a thread other
+    than the one that called :func:`isolate` waits until the sessions of any
+    other such thread have ended their transactions or closed. The isolating
+    thread's sessions (the test and the requests its test client makes) never
+    wait, and nest as usual.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._isolating_thread = threading.get_ident()
+        self._condition = threading.Condition()
+        self._thread: int | None = None
+        self._holders: set[int] = set()
+
+    def enter(self, session: Session) -> None:
+        """Wait (at most ``timeout`` seconds) until ``session`` may use the connections."""
+        me = threading.get_ident()
+        key = id(session)
+        if me == self._isolating_thread:
+            return
+        with self._condition:
+            if key in self._holders:
+                return
+            if not self._condition.wait_for(
+                lambda: self._thread in (None, me), timeout=self.timeout
+            ):
+                raise RuntimeError(
+                    "A session in another thread has held the isolated test"
+                    f" connection for {self.timeout:g} seconds. Inside"
+                    " 'erlen_sql.testing.isolate', threads take turns: each must"
+                    " end its transaction ('db.session.commit()', 'rollback()' or"
+                    " 'close()') before another thread's session can start one."
+                )
+            self._thread = me
+            self._holders.add(key)
+
+    def leave(self, session: Session) -> None:
+        """``session`` is done with the connections for now."""
+        with self._condition:
+            if id(session) not in self._holders:
+                return
+            self._holders.discard(id(session))
+            if not self._holders:
+                self._thread = None
+                self._condition.notify_all()

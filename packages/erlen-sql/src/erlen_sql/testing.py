@@ -17,8 +17,15 @@ inside a transaction that is rolled back at the end. Sessions use savepoints, so
 ``db.session.begin_nested()`` behave as usual inside the test. ``create_all``
 and ``drop_all`` called inside also run in that transaction.
 
-Code that opens its own connections with ``db.engine.connect()``, async
-sessions and other threads are not isolated.
+Sessions in other threads (a threaded test, requests sent from threads) are
+isolated too, and take turns on the shared connections: a session of another
+thread waits (``timeout``, 10 seconds by default) until the sessions of any
+other such thread have ended their transactions (``commit()``, ``rollback()`` or
+``close()``; a request's session closes when the request ends). The sessions of
+the thread that called :func:`isolate` never wait; while other threads use the
+database that thread should wait for them (``thread.join()``) rather than use
+it too. Code that opens its own connections with ``db.engine.connect()`` and
+async sessions are not isolated.
 
 For pytest, ``erlen_sql.pytest_plugin`` wraps this in an ``isolated_db`` fixture.
 
@@ -49,6 +56,8 @@ import sqlalchemy as sa
 
 from erlen import has_app_context
 from erlen.ext import get_app
+
+from .session import IsolationGate
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from erlen import Erlen
@@ -82,11 +91,18 @@ def _begin(connection: sa.engine.Connection) -> sa.engine.Transaction:
 
 
 @contextlib.contextmanager
-def isolate(db: SQLAlchemy, app: Erlen | None = None) -> cabc.Iterator[SQLAlchemy]:
+def isolate(
+    db: SQLAlchemy, app: Erlen | None = None, *, timeout: float = 10.0
+) -> cabc.Iterator[SQLAlchemy]:
     """Route ``app``'s sessions through one rolled-back transaction per bind.
+
+    Sessions of other threads (requests sent from threads) are isolated too:
+    they take turns on the connections, see the module documentation.
 
     :param db: the extension.
     :param app: the app; the current app when omitted.
+    :param timeout: seconds a session of another thread waits for its turn
+        before raising :exc:`RuntimeError`.
     """
     app = get_app(app, purpose="isolate the database")
     state = db.get_state(app)
@@ -106,11 +122,13 @@ def isolate(db: SQLAlchemy, app: Erlen | None = None) -> cabc.Iterator[SQLAlchem
             connections[key] = connection
             transactions.append(_begin(connection))
         factory.kw["join_transaction_mode"] = "create_savepoint"
+        state.isolation_gate = IsolationGate(timeout)
         state.isolation = connections
         yield db
     finally:
         _remove_current_session(db)
         state.isolation = None
+        state.isolation_gate = None
         if previous_mode is _MISSING:
             factory.kw.pop("join_transaction_mode", None)
         else:
