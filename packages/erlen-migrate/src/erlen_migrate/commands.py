@@ -550,6 +550,13 @@ def upgrade(
     In ``sql`` (offline) mode ``revision`` may be a range ``from:to``.
     """
     runner = _Runner(directory, x_arg, binds=binds)
+    _move(runner, revision, sql, tag, upgrading=True)
+
+
+def _move(
+    runner: _Runner, revision: str, sql: bool, tag: str | None, *, upgrading: bool
+) -> None:
+    """Run the upgrade or downgrade steps to ``revision`` (``from:to`` with sql)."""
     script = runner.script()
     starting_rev = None
     if ":" in revision:
@@ -559,7 +566,9 @@ def upgrade(
     target = revision
 
     def steps(rev: t.Any, context: MigrationContext) -> t.Any:
-        return script._upgrade_revs(target, rev)
+        if upgrading:
+            return script._upgrade_revs(target, rev)
+        return script._downgrade_revs(target, rev)
 
     runner.run(
         script,
@@ -597,29 +606,11 @@ def downgrade(
     With ``sql`` the range ``from:to`` is required; ``-1`` becomes ``head:-1``.
     """
     runner = _Runner(directory, x_arg, binds=binds)
-    script = runner.script()
     if sql and revision == "-1":
         revision = "head:-1"
-    starting_rev = None
-    if ":" in revision:
-        if not sql:
-            raise MigrateError("A revision range 'from:to' needs '--sql'.")
-        starting_rev, revision = _split_range(revision, "from:to")
-    elif sql:
+    if sql and ":" not in revision:
         raise MigrateError("'downgrade --sql' needs a range 'from:to', e.g. 'head:-1'.")
-    target = revision
-
-    def steps(rev: t.Any, context: MigrationContext) -> t.Any:
-        return script._downgrade_revs(target, rev)
-
-    runner.run(
-        script,
-        steps,
-        as_sql=sql,
-        starting_rev=starting_rev,
-        destination_rev=target,
-        tag=tag,
-    )
+    _move(runner, revision, sql, tag, upgrading=False)
 
 
 @_hints
