@@ -251,29 +251,27 @@ class SessionInterface:
 
 
 class _KeyCachingSigner(TimestampSigner):
-    """A timestamp signer that derives each signing key once, not on every use.
+    """A timestamp signer that derives each of its keys once, not on every use.
 
-    itsdangerous derives the key (an HMAC of the salt) each time a cookie is
-    signed or verified; the result only depends on the key, salt and
-    algorithm, so it is kept in a small shared table.
+    itsdangerous derives the signing key (an HMAC of the salt) each time a
+    cookie is signed or verified. The session serializer reuses one signer,
+    so the derived keys, one per secret key, are kept on it.
     """
 
-    _derived: t.ClassVar[dict[tuple[t.Any, ...], bytes]] = {}
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[t.Any, bytes] = {}
 
     def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
         if secret_key is None:
             secret_key = self.secret_keys[-1]
-        cache_key = (secret_key, self.salt, self.key_derivation, self.digest_method)
         try:
-            derived = self._derived.get(cache_key)
+            return self._derived[secret_key]
+        except KeyError:
+            derived = self._derived[secret_key] = super().derive_key(secret_key)
+            return derived
         except TypeError:  # an unhashable key (a bytearray) is not cached
             return super().derive_key(secret_key)
-        if derived is None:
-            derived = super().derive_key(secret_key)
-            if len(self._derived) >= 64:
-                self._derived.clear()
-            self._derived[cache_key] = derived
-        return derived
 
 
 #: Payloads shorter than this are not compressed: zlib's set-up costs more
