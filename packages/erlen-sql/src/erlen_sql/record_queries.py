@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import sys
 import time
 import typing as t
 
@@ -80,11 +80,16 @@ def _record_end(context: t.Any, **_: t.Any) -> None:
         return
     import_name: str = app.import_name
     location = ""
-    for frame in inspect.stack(0)[2:]:
-        module = frame.frame.f_globals.get("__name__", "")
+    # Walk the frames directly: inspect.stack() reads source lines for every
+    # frame, on every recorded query.
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = frame.f_globals.get("__name__", "")
         if module == import_name or module.startswith(f"{import_name}."):
-            location = f"{frame.filename}:{frame.lineno} ({frame.function})"
+            code = frame.f_code
+            location = f"{code.co_filename}:{frame.f_lineno} ({code.co_name})"
             break
+        frame = frame.f_back  # type: ignore[assignment]
     queries: list[QueryInfo] = g.setdefault(_G_KEY, [])
     queries.append(
         QueryInfo(
