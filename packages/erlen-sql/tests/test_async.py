@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import typing as t
 from pathlib import Path
 
@@ -339,3 +340,57 @@ def test_async_session_used_in_one_loop_and_torn_down_inside_it(
     with app.app_context():
         asyncio.run(db.async_engine.dispose())
         db.engine.dispose()
+
+
+def test_async_session_on_a_loop_in_another_thread(tmp_path: Path) -> None:
+    """The loop keeps running in its thread; teardown in this one hands it the close."""
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///t.db")
+    with app.app_context():
+        db.create_all()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    try:
+
+        async def query() -> t.Any:
+            session = db.async_session()
+            await session.execute(sa.select(Note))
+            return session
+
+        with app.app_context():
+            session = asyncio.run_coroutine_threadsafe(query(), loop).result(30)
+            assert session.in_transaction()
+
+        async def closed() -> bool:
+            # The close handed over at teardown runs in the loop's other task.
+            others = asyncio.all_tasks() - {asyncio.current_task()}
+            await asyncio.gather(*others, return_exceptions=True)
+            return not session.in_transaction()
+
+        assert asyncio.run_coroutine_threadsafe(closed(), loop).result(30)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
+    with app.app_context():
+        asyncio.run(db.async_engine.dispose())
+        db.engine.dispose()
+
+
+def test_async_session_on_a_paused_loop(tmp_path: Path) -> None:
+    """A loop that is not running at teardown (``run_until_complete`` style) is used again."""
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///p.db")
+    with app.app_context():
+        db.create_all()
+    loop = asyncio.new_event_loop()
+    try:
+        with app.app_context():
+            session = db.async_session()
+            loop.run_until_complete(session.execute(sa.select(Note)))
+            assert session.in_transaction()
+        assert not session.in_transaction()
+        with app.app_context():
+            loop.run_until_complete(db.async_engine.dispose())
+            db.engine.dispose()
+    finally:
+        loop.close()

@@ -63,20 +63,24 @@ def close_on_owner_loop(
         running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         running = None
-    if guard is not None and not guard[1].done():
+    if guard is not None:
         loop, task = guard
+        if task.done():  # closed when its loop ended
+            return
         if loop is running:
             task.cancel()
             return
         if loop.is_running():
-            loop.call_soon_threadsafe(task.cancel)
-            return
-        if not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(task.cancel)
+                return
+        elif not loop.is_closed():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 loop.run_until_complete(task)
             return
-    # Not tied to a loop (no connection was opened), or its loop is gone.
+    # Not tied to a loop (no connection was opened), or its loop was closed
+    # without ending its tasks: close it here, as well as that can be done.
     if running is None:
         asyncio.run(session.close())
     else:
