@@ -176,7 +176,7 @@ def test_unregistered_second_instance_is_a_clear_error(
     ]
     with real_app.app_context():
         for use in uses:
-            with pytest.raises(ExtensionError, match="not registered with this"):
+            with pytest.raises(ExtensionError, match="(?i)not registered with this"):
                 use()
         other.session.remove()
         assert db.session.get(Book, 1) is not None  # the registered one works
@@ -184,7 +184,7 @@ def test_unregistered_second_instance_is_a_clear_error(
     real_app.testing = True
     client = real_app.test_client()
     for _ in range(3):
-        with pytest.raises(ExtensionError, match="create several 'SQLAlchemy'"):
+        with pytest.raises(ExtensionError, match="(?i)not registered with this"):
             client.get("/stray")
 
 
