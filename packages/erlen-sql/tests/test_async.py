@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import typing as t
 from pathlib import Path
 
@@ -244,3 +245,152 @@ def test_async_postgres(postgresql_database_url: str, tmp_path: Path) -> None:
     with app.app_context():
         asyncio.run(db.async_engine.dispose())
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "driver",
+    [
+        "aiosqlite",
+        pytest.param("psycopg", marks=pytest.mark.postgres),
+        pytest.param("asyncpg", marks=pytest.mark.postgres),
+    ],
+)
+def test_read_only_async_view_closes_on_its_loop(
+    driver: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """The documented ``/notes`` view, which does not commit, with each driver.
+
+    Each async view runs in its own event loop, gone by teardown; asyncpg raised
+    "attached to a different loop" there and left the connection open.
+    """
+    pytest.importorskip(driver)
+    if driver == "aiosqlite":
+        url = f"sqlite:///{tmp_path / 'notes.db'}"
+    else:
+        url = t.cast(str, request.getfixturevalue("postgresql_database_url"))
+    async_url = sa.make_url(url).set(
+        drivername={
+            "aiosqlite": "sqlite+aiosqlite",
+            "psycopg": "postgresql+psycopg",
+            "asyncpg": "postgresql+asyncpg",
+        }[driver]
+    )
+    app, db, Note = _make(
+        tmp_path, SQLALCHEMY_DATABASE_URI=url, SQLALCHEMY_ASYNC_DATABASE_URI=async_url
+    )
+    with app.app_context():
+        db.create_all()
+        db.session.add(Note(text="hello"))
+        db.session.commit()
+        engine = db.async_engine
+    opened: list[t.Any] = []
+    closed: list[t.Any] = []
+    sa.event.listen(engine.sync_engine, "connect", lambda c, r: opened.append(c))
+    sa.event.listen(engine.sync_engine, "close", lambda c, r: closed.append(c))
+
+    @app.get("/notes")
+    async def index() -> t.Any:
+        result = await db.async_session.execute(sa.select(Note.text))
+        return {"notes": list(result.scalars())}
+
+    @app.get("/notes/first")
+    async def first() -> t.Any:
+        note = await db.async_session.get(Note, 1)
+        assert note is not None
+        return {"text": note.text}
+
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/notes").json == {"notes": ["hello"]}
+        assert client.get("/notes/first").json == {"text": "hello"}
+    assert len(opened) == 6
+    assert closed == opened
+    for connection in opened:
+        driver_connection = connection.driver_connection
+        if driver == "asyncpg":
+            assert driver_connection.is_closed()
+        elif driver == "psycopg":
+            assert driver_connection.closed
+    with app.app_context():
+        asyncio.run(engine.dispose())
+        db.engine.dispose()
+
+
+def test_async_session_used_in_one_loop_and_torn_down_inside_it(
+    tmp_path: Path,
+) -> None:
+    """A loop that outlives the app context (as under an ASGI server)."""
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///l.db")
+    with app.app_context():
+        db.create_all()
+
+    async def run() -> t.Any:
+        with app.app_context():
+            session = db.async_session()
+            await session.execute(sa.select(Note))
+            assert session.in_transaction()
+        for _ in range(10):  # the close scheduled on this loop at teardown
+            if not session.in_transaction():
+                break
+            await asyncio.sleep(0)
+        return session
+
+    session = asyncio.run(run())
+    assert not session.in_transaction()
+    with app.app_context():
+        asyncio.run(db.async_engine.dispose())
+        db.engine.dispose()
+
+
+def test_async_session_on_a_loop_in_another_thread(tmp_path: Path) -> None:
+    """The loop keeps running in its thread; teardown in this one hands it the close."""
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///t.db")
+    with app.app_context():
+        db.create_all()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever)
+    thread.start()
+    try:
+
+        async def query() -> t.Any:
+            session = db.async_session()
+            await session.execute(sa.select(Note))
+            return session
+
+        with app.app_context():
+            session = asyncio.run_coroutine_threadsafe(query(), loop).result(30)
+            assert session.in_transaction()
+
+        async def closed() -> bool:
+            # The close handed over at teardown runs in the loop's other task.
+            others = asyncio.all_tasks() - {asyncio.current_task()}
+            await asyncio.gather(*others, return_exceptions=True)
+            return not session.in_transaction()
+
+        assert asyncio.run_coroutine_threadsafe(closed(), loop).result(30)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(30)
+        loop.close()
+    with app.app_context():
+        asyncio.run(db.async_engine.dispose())
+        db.engine.dispose()
+
+
+def test_async_session_on_a_paused_loop(tmp_path: Path) -> None:
+    """A loop that is not running at teardown (``run_until_complete`` style) is used again."""
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///p.db")
+    with app.app_context():
+        db.create_all()
+    loop = asyncio.new_event_loop()
+    try:
+        with app.app_context():
+            session = db.async_session()
+            loop.run_until_complete(session.execute(sa.select(Note)))
+            assert session.in_transaction()
+        assert not session.in_transaction()
+        with app.app_context():
+            loop.run_until_complete(db.async_engine.dispose())
+            db.engine.dispose()
+    finally:
+        loop.close()

@@ -119,3 +119,43 @@ def test_record_queries_off(app: Erlen, db: SQLAlchemy) -> None:
     with app.app_context():
         db.session.execute(db.text("select 1"))
         assert get_recorded_queries() == []
+
+
+def test_track_modifications_per_operation(database_url: str, tmp_path: t.Any) -> None:
+    """An object inserted, then updated or deleted in one transaction, as in Flask-SQLAlchemy."""
+    app = Erlen(__name__, instance_path=str(tmp_path))
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=database_url, SQLALCHEMY_TRACK_MODIFICATIONS=True
+    )
+    db = SQLAlchemy(app)
+
+    class Bird(db.Model):
+        id: Mapped[int] = mapped_column(primary_key=True)
+        name: Mapped[str]
+
+    after: list[list[tuple[t.Any, str]]] = []
+
+    def on_after(sender: t.Any, changes: list[tuple[t.Any, str]]) -> None:
+        after.append(changes)
+
+    with models_committed.connected_to(on_after), app.app_context():
+        db.create_all()
+        tweety = Bird(name="tweety")
+        db.session.add(tweety)
+        db.session.flush()
+        db.session.delete(tweety)
+        db.session.commit()
+        assert after == [[(tweety, "insert"), (tweety, "delete")]]
+        polly = Bird(name="polly")
+        db.session.add(polly)
+        db.session.flush()
+        polly.name = "pol"
+        db.session.commit()
+        assert after[-1] == [(polly, "insert"), (polly, "update")]
+        polly.name = "p"
+        db.session.flush()
+        db.session.delete(polly)
+        db.session.commit()
+        assert after[-1] == [(polly, "delete")]
+        db.drop_all()
+        db.engine.dispose()

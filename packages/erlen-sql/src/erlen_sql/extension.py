@@ -18,9 +18,12 @@ import sqlalchemy.orm as sa_orm
 from erlen import abort
 from erlen import has_app_context
 from erlen.ext import Extension
+from erlen.ext import ExtensionError
+from erlen.ext import get_app
 from erlen.globals import app_ctx
 
 from . import cli
+from . import loops
 from . import query as _query
 from . import record_queries
 from . import track_modifications
@@ -217,11 +220,32 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
         super().__init__(app)
 
     def __repr__(self) -> str:
-        if has_app_context() and self.name in _current_extensions():
-            engine = self.state.engines.get(None)
+        state = _current_extensions().get(self.name) if has_app_context() else None
+        if isinstance(state, SQLAlchemyState) and state.db is self:
+            engine = state.engines.get(None)
             if engine is not None:
                 return f"<{type(self).__name__} {engine.url}>"
         return f"<{type(self).__name__}>"
+
+    def get_state(self, app: Erlen | None = None) -> SQLAlchemyState:
+        """Return the state for ``app`` or the active app, if this instance owns it.
+
+        A second ``SQLAlchemy()`` that was never registered on the app must not
+        use the engines (and miss the teardown) of the one that was: every
+        lookup of engines and sessions goes through here and raises
+        :class:`~erlen.ext.ExtensionError` for it.
+        """
+        state = super().get_state(app)
+        if getattr(state, "db", None) is not self:
+            name = get_app(app).name
+            raise ExtensionError(
+                f"The app {name!r} is not registered with this"
+                f" {type(self).__name__!r} instance; its"
+                f" app.extensions[{self.name!r}] belongs to another one. Did you"
+                " forget to call 'init_app', or create several"
+                f" {type(self).__name__!r} instances? Use one instance per app."
+            )
+        return state
 
     # -- setup -----------------------------------------------------------------
 
@@ -414,14 +438,7 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
             return
         session = scoped.registry()
         scoped.registry.clear()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            asyncio.run(session.close())
-        else:
-            task = loop.create_task(session.close())
-            self._background_tasks.add(task)
-            task.add_done_callback(self._background_tasks.discard)
+        loops.close_on_owner_loop(session, self._background_tasks)
 
     # -- engines and metadata ---------------------------------------------------
 
@@ -809,6 +826,10 @@ class _AsyncBindSession(Session):
 
     def _bind_targets(self) -> cabc.Mapping[str | None, _Bind]:
         return _LazySyncEngines(_AsyncEngines(self._db, self._db.state))
+
+
+# Close each async session on the loop its connection belongs to (see loops).
+sa_event.listen(_AsyncBindSession, "after_begin", loops.guard_on_running_loop)
 
 
 def _current_extensions() -> cabc.Mapping[str, t.Any]:

@@ -18,12 +18,32 @@ class _NoMatch:
 NO_MATCH: t.Final = _NoMatch()
 
 
-def _integer_limit(column_type: sa.Integer, dialect_name: str) -> int:
-    if isinstance(column_type, sa.SmallInteger):
-        return 2**15
-    if isinstance(column_type, sa.BigInteger) or dialect_name == "sqlite":
-        return 2**63
-    return 2**31
+#: Bits of the MySQL / MariaDB integer types without a generic equivalent.
+_MYSQL_BITS = {"TINYINT": 8, "MEDIUMINT": 24}
+
+
+def _integer_range(impl: sa.types.TypeEngine[t.Any], dialect_name: str) -> range | None:
+    """Values the database can hold in a column of ``impl`` (the bind's type).
+
+    ``None`` when unsure (another dialect, a custom type): the database answers.
+    """
+    if not isinstance(impl, sa.Integer):
+        return None
+    if dialect_name == "sqlite":
+        bits = 64
+    elif isinstance(impl, sa.BigInteger):
+        bits = 64
+    elif isinstance(impl, sa.SmallInteger):
+        bits = 16
+    elif dialect_name in ("mysql", "mariadb"):
+        bits = _MYSQL_BITS.get(type(impl).__name__, 32)
+    elif dialect_name == "postgresql":
+        bits = 32
+    else:
+        return None
+    if dialect_name in ("mysql", "mariadb") and getattr(impl, "unsigned", False):
+        return range(2**bits)
+    return range(-(2 ** (bits - 1)), 2 ** (bits - 1))
 
 
 def _is_integer_text(value: str) -> bool:
@@ -42,7 +62,10 @@ def prepare_ident(session: sa_orm.Session, entity: t.Any, ident: t.Any) -> t.Any
     :class:`uuid.UUID`.
 
     - Integer columns take ints and strings of ASCII digits (optionally with a
-      leading ``-``) whose value fits the column type.
+      leading ``-``). A value is refused only when the type the bind's
+      dialect uses for the column (its ``with_variant()`` for that dialect,
+      MySQL's unsigned types) cannot hold it; for other dialects and custom
+      types the database answers.
     - :class:`sqlalchemy.Uuid` columns take UUIDs and strings that
       :class:`uuid.UUID` parses.
     - Other values pass through unchanged.
@@ -59,12 +82,12 @@ def prepare_ident(session: sa_orm.Session, entity: t.Any, ident: t.Any) -> t.Any
         values = ident
     else:
         values = (ident,)
-    dialect_name: list[str] = []
+    dialects: list[sa.engine.Dialect] = []
 
-    def dialect() -> str:
-        if not dialect_name:
-            dialect_name.append(session.get_bind(mapper=mapper).dialect.name)
-        return dialect_name[0]
+    def dialect() -> sa.engine.Dialect:
+        if not dialects:
+            dialects.append(session.get_bind(mapper=mapper).dialect)
+        return dialects[0]
 
     converted: list[t.Any] = []
     # A wrong number of parts is left for SQLAlchemy to report.
@@ -92,7 +115,36 @@ def _attribute_key(mapper: sa_orm.Mapper[t.Any], column: sa.Column[t.Any]) -> st
         return column.key
 
 
-def _convert(column_type: t.Any, value: t.Any, dialect: t.Callable[[], str]) -> t.Any:
+def primary_key_criteria(entity: t.Any, ident: t.Any) -> list[t.Any] | None:
+    """``column == value`` for each primary key column, to filter a query on ``ident``.
+
+    ``ident`` is a scalar, a tuple/list in primary key order or a dict by
+    attribute name, as for ``Session.get``. Returns ``None`` when every part is
+    ``None`` (no row can match), and raises ``InvalidRequestError`` for a wrong
+    number of parts, as ``Session.get`` does.
+    """
+    info = sa.inspect(entity)
+    mapper = info.mapper
+    keys = [_attribute_key(mapper, c) for c in mapper.primary_key]
+    if isinstance(ident, dict):
+        values: t.Sequence[t.Any] = [ident.get(k) for k in keys]
+    elif isinstance(ident, (tuple, list)):
+        values = ident
+    else:
+        values = (ident,)
+    if len(values) != len(keys):
+        raise sa_exc.InvalidRequestError(
+            f"Incorrect number of values in identifier formed from argument"
+            f" {ident!r}; primary key for {mapper} has {len(keys)} columns."
+        )
+    if all(v is None for v in values):
+        return None
+    return [getattr(entity, k) == v for k, v in zip(keys, values, strict=True)]
+
+
+def _convert(
+    column_type: t.Any, value: t.Any, dialect: t.Callable[[], sa.engine.Dialect]
+) -> t.Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(column_type, sa.Integer):
@@ -101,8 +153,11 @@ def _convert(column_type: t.Any, value: t.Any, dialect: t.Callable[[], str]) -> 
                 return NO_MATCH
             value = int(value)
         if isinstance(value, int):
-            limit = _integer_limit(column_type, dialect())
-            if not -limit <= value < limit:
+            bind = dialect()
+            # The type the bind's dialect uses: a with_variant() for it, or
+            # the dialect's own class (MySQL's INTEGER(unsigned=True)).
+            valid = _integer_range(column_type.dialect_impl(bind), bind.name)
+            if valid is not None and value not in valid:
                 return NO_MATCH
         return value
     if isinstance(column_type, sa.Uuid):

@@ -16,6 +16,7 @@ from erlen import abort
 
 from .idents import NO_MATCH
 from .idents import prepare_ident
+from .idents import primary_key_criteria
 from .pagination import Pagination
 from .pagination import QueryPagination
 
@@ -28,13 +29,17 @@ class Query(sa_orm.Query[t.Any]):
     def get_or_404(self, ident: t.Any, description: str | None = None) -> t.Any:
         """Return the row with primary key ``ident``, or abort with 404 Not Found.
 
-        Uses :meth:`Session.get <sqlalchemy.orm.Session.get>` (the identity map
-        first), so it emits no legacy-API warning. A string ``ident`` is
-        converted like in :meth:`erlen_sql.SQLAlchemy.get_or_404`.
+        The query runs with everything set on it: ``with_for_update()``,
+        ``options()``, ``execution_options()`` and ``populate_existing()`` (and
+        its filters, which the legacy ``Query.get`` refuses). A string ``ident``
+        is converted like in :meth:`erlen_sql.SQLAlchemy.get_or_404`. Unlike
+        ``Session.get``, it always asks the database, also for an object
+        already loaded in the session.
         """
         entity: t.Any = self.column_descriptions[0]["entity"]
         ident = prepare_ident(self.session, entity, ident)
-        rv = None if ident is NO_MATCH else self.session.get(entity, ident)
+        criteria = None if ident is NO_MATCH else primary_key_criteria(entity, ident)
+        rv = None if criteria is None else self.filter(*criteria).one_or_none()
         if rv is None:
             abort(404, description=description)
         return rv

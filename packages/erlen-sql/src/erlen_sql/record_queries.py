@@ -44,7 +44,8 @@ class QueryInfo:
     start_time: float
     #: :func:`time.perf_counter` value after it ran.
     end_time: float
-    #: ``"file:line (function)"`` of the first frame inside the app's package.
+    #: ``"file:line (function)"`` of the innermost frame inside the top-level
+    #: package of the app's ``import_name`` (``"pkg"`` for ``"pkg.factory"``).
     location: str
 
     @property
@@ -78,14 +79,16 @@ def _record_end(context: t.Any, **_: t.Any) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if not app.config.get("SQLALCHEMY_RECORD_QUERIES"):
         return
-    import_name: str = app.import_name
+    # The factory layout: Erlen(__name__) in "pkg.factory", queries in
+    # "pkg.views". Match the whole top-level package.
+    package = app.import_name.partition(".")[0]
     location = ""
     # Walk the frames directly: inspect.stack() reads source lines for every
     # frame, on every recorded query.
     frame = sys._getframe(1)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module == import_name or module.startswith(f"{import_name}."):
+        if module == package or module.startswith(f"{package}."):
             code = frame.f_code
             location = f"{code.co_filename}:{frame.f_lineno} ({code.co_name})"
             break

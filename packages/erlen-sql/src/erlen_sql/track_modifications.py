@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import typing as t
 
+import sqlalchemy as sa
 import sqlalchemy.event as sa_event
 import sqlalchemy.orm as sa_orm
 from blinker import Namespace
@@ -47,13 +48,20 @@ def _tracking(session: sa_orm.Session) -> t.Any:
     return app
 
 
-def _changes(session: sa_orm.Session) -> dict[int, tuple[t.Any, str]]:
+def _changes(session: sa_orm.Session) -> dict[t.Any, tuple[t.Any, str]]:
     return t.cast(
-        "dict[int, tuple[t.Any, str]]", session.info.setdefault(_INFO_KEY, {})
+        "dict[t.Any, tuple[t.Any, str]]", session.info.setdefault(_INFO_KEY, {})
     )
 
 
 def _record_ops(session: sa_orm.Session, **_: t.Any) -> None:
+    """Record the pending operations, as Flask-SQLAlchemy does.
+
+    An object is keyed by its identity once it has one, by ``id()`` before:
+    an insert flushed earlier in the transaction stays reported when the same
+    object is then updated or deleted (``[(obj, "insert"), (obj, "delete")]``);
+    later operations on a persistent object replace earlier ones.
+    """
     if _tracking(session) is None:
         return
     changes = _changes(session)
@@ -63,10 +71,9 @@ def _record_ops(session: sa_orm.Session, **_: t.Any) -> None:
         (session.deleted, "delete"),
     ):
         for obj in objects:
-            previous = changes.get(id(obj))
-            if operation == "update" and previous is not None:
-                continue
-            changes[id(obj)] = (obj, operation)
+            state = sa.inspect(obj)
+            key = state.identity_key if state.has_identity else id(obj)
+            changes[key] = (obj, operation)
 
 
 def _before_commit(session: sa_orm.Session) -> None:
