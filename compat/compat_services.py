@@ -8,7 +8,8 @@
   (they fail on Flask too); they are deselected.
 * :data:`KNOWN_DIFFERENCES` lists tests that pass on Flask 3.1 and fail on
   erlen for a known reason; they are marked ``xfail`` (not strict, so a fix
-  shows as XPASS). docs/porting.md lists them.
+  shows as XPASS). A lasting difference is also listed in docs/porting.md; an
+  entry waiting for a core fix is removed when the fix lands.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ NEEDS_SERVICES: dict[str, str] = {
 KNOWN_DIFFERENCES: dict[str, str] = {
     # Flask-Caching 2.4.1: the hit indication appends an after_request function
     # to app.after_request_funcs[None] during a request; erlen's cached hook
-    # chains ignore it until the core change that honours direct appends lands.
+    # chains ignore it until the core change that honours direct appends lands
+    # (issue 19's last bullet). Remove this entry then.
     "tests/test_view.py::test_hit_cache": "direct append to after_request_funcs",
 }
 
