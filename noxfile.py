@@ -32,6 +32,7 @@ import dataclasses
 import os
 import re
 import shutil
+import tarfile
 from pathlib import Path
 
 import nox
@@ -245,6 +246,7 @@ def typecheck(session: nox.Session) -> None:
         *("examples/crud/crud.py", "examples/demo/notes"),
     )
     session.run("mypy", "tests-integration")
+    session.run("mypy", "compat")
     session.run(
         "mypy",
         *("examples/conftest.py", "examples/test_examples.py"),
@@ -334,6 +336,77 @@ def _built_version(package: Package) -> str:
     if len(versions) != 1:
         raise RuntimeError(f"expected one wheel of {package.name} in dist/: {versions}")
     return versions[0]
+
+
+# --- Flask extensions on erlen -----------------------------------------------------
+
+#: Flask extensions whose own test suites ``compat`` runs on erlen through
+#: ``erlen.flask_patch``: ``{project: (version, its non-Flask requirements)}``.
+#: Each is installed with ``--no-deps`` so that Flask never enters the venv.
+COMPAT_EXTENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "flask-cors": ("6.0.5", ("typing_extensions>=4.6",)),
+    "flask-caching": ("2.4.1", ("cachelib>=0.9",)),
+    "flask-limiter": ("4.1.1", ("limits>=3.13", "ordered-set>4,<5", "rich>=12,<15")),
+}
+#: What the suites import besides the extension, Flask left out: Flask-Limiter's
+#: tests use Flask-RESTful and Flask-RESTX (installed ``--no-deps`` as well).
+COMPAT_TEST_REQUIREMENTS = (
+    *("pytest", "pytest-asyncio", "pytest-check", "pytest-mock", "hiro", "asgiref"),
+    *("redis", "pymemcache", "pymongo"),
+    *("aniso8601", "pytz", "six", "jsonschema", "importlib_resources"),
+)
+COMPAT_NO_DEPS_TEST_REQUIREMENTS = ("flask-restful==0.3.10", "flask-restx==1.3.2")
+
+
+@nox.session
+def compat(session: nox.Session) -> None:
+    """Run Flask-CORS', Flask-Caching's and Flask-Limiter's own tests on erlen.
+
+    The extensions come from the package index without Flask; their sdists
+    (which hold the tests) are downloaded into the session's tmp folder, and
+    pytest runs each suite with ``-p erlen.flask_patch``. compat/compat_services.py
+    skips or deselects the tests that need Redis, Memcached or MongoDB and marks
+    the known differences from Flask (docs/porting.md lists both).
+    """
+    pins = [f"{name}=={version}" for name, (version, _) in COMPAT_EXTENSIONS.items()]
+    requirements = [r for _, reqs in COMPAT_EXTENSIONS.values() for r in reqs]
+    session.install("-e", f"{PACKAGES[CORE].rel}[async]", "pip", *requirements)
+    session.install(*COMPAT_TEST_REQUIREMENTS)
+    session.install("--no-deps", *pins, *COMPAT_NO_DEPS_TEST_REQUIREMENTS)
+    session.run(
+        "python",
+        "-c",
+        "import importlib.util, sys; sys.exit(importlib.util.find_spec('flask')"
+        " and 'the real Flask is installed in this venv; compat must run without it')",
+    )
+
+    sdists = Path(session.create_tmp()).resolve() / "sdists"
+    shutil.rmtree(sdists, ignore_errors=True)
+    session.run(
+        *("python", "-m", "pip", "download", "--quiet", "--no-deps"),
+        *("--no-binary", ":all:", "--dest", str(sdists), *pins),
+    )
+    env = {"PYTHONPATH": str(ROOT / "compat")}
+    for name, (version, _) in COMPAT_EXTENSIONS.items():
+        folder = _unpack_sdist(sdists, name, version)
+        session.log(f"{name} {version}: its own tests, on erlen")
+        session.chdir(folder)
+        session.run(
+            *("python", "-m", "pytest", "-p", "erlen.flask_patch"),
+            *("-p", "compat_services", "-p", "no:cacheprovider"),
+            *("-o", "addopts=", "-o", "asyncio_default_fixture_loop_scope=function"),
+            *("-q", "-rfEsxX", "tests", *session.posargs),
+            env=env,
+        )
+    session.chdir(ROOT)
+
+
+def _unpack_sdist(folder: Path, name: str, version: str) -> Path:
+    """Unpack the sdist of ``name`` ``version`` in ``folder``; return its project folder."""
+    stem = f"{canonicalize_name(name).replace('-', '_')}-{version}"
+    with tarfile.open(folder / f"{stem}.tar.gz") as archive:
+        archive.extractall(folder, filter="data")
+    return folder / stem
 
 
 # --- not run by default -------------------------------------------------------------

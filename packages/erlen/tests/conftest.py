@@ -22,6 +22,8 @@ _ENV_VARS = (
     "ERLEN_RUN_FROM_CLI",
     "ERLEN_SKIP_DOTENV",
     "WERKZEUG_RUN_MAIN",
+    "FLASK_APP",
+    "FLASK_DEBUG",
 )
 
 

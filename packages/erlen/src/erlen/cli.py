@@ -4,7 +4,10 @@ The console script ``erlen`` runs :func:`main`, which invokes :data:`cli`, an
 :class:`ErlenGroup`. The app to load is named with ``--app`` / ``ERLEN_APP``, or
 found in ``wsgi.py`` or ``app.py`` in the current directory. Commands added to
 ``app.cli`` (an :class:`AppGroup`) and to the ``erlen.commands`` entry-point
-group appear next to the built-in ``run``, ``shell``, ``routes`` and ``check``.
+group appear next to the built-in ``run``, ``shell``, ``routes`` and ``check``;
+so do Flask extensions' ``flask.commands``, through :mod:`erlen.flask_patch`.
+``FLASK_APP`` and ``FLASK_DEBUG`` are read when ``ERLEN_APP`` and ``ERLEN_DEBUG``
+are not set.
 """
 
 from __future__ import annotations
@@ -499,6 +502,7 @@ _app_option = click.Option(
     is_eager=True,
     expose_value=False,
     callback=_set_app,
+    envvar=["ERLEN_APP", "FLASK_APP"],
 )
 
 
@@ -519,6 +523,7 @@ _debug_option = click.Option(
     help="Set debug mode.",
     expose_value=False,
     callback=_set_debug,
+    envvar=["ERLEN_DEBUG", "FLASK_DEBUG"],
 )
 
 
@@ -613,9 +618,12 @@ class ErlenGroup(AppGroup):
     def _load_plugin_commands(self) -> None:
         if self._loaded_plugin_commands:
             return
+        self._loaded_plugin_commands = True
+        flask_plugins = importlib.metadata.entry_points(group="flask.commands")
+        if flask_plugins:
+            _load_flask_plugins(self, flask_plugins)
         for ep in importlib.metadata.entry_points(group="erlen.commands"):
             self.add_command(ep.load(), ep.name)
-        self._loaded_plugin_commands = True
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Find a built-in or plugin command, else load the app and ask ``app.cli``.
@@ -706,6 +714,38 @@ class ErlenGroup(AppGroup):
         except BaseException:
             ctx.close()
             raise
+
+
+def _load_flask_plugins(
+    group: click.Group, entry_points: importlib.metadata.EntryPoints
+) -> None:
+    """Add the ``flask.commands`` plugins of Flask extensions, through the Flask patch.
+
+    Such a plugin imports ``flask``, so :mod:`erlen.flask_patch` is applied first.
+    A plugin that cannot be loaded is reported on stderr and left out, so it
+    cannot break the ``erlen`` command. Built-in commands keep their names.
+    """
+    try:
+        from . import flask_patch
+
+        flask_patch.apply()
+    except RuntimeError as e:  # the real Flask is already imported
+        click.secho(f"Warning: Flask extension commands not loaded. {e}", err=True)
+        return
+    for ep in entry_points:
+        if ep.name in group.commands:
+            continue
+        try:
+            command = ep.load()
+        except Exception as e:
+            detail = "".join(traceback.format_exception_only(type(e), e)).rstrip()
+            click.secho(
+                f"Warning: the Flask extension command {ep.name!r} ({ep.value})"
+                f" could not be loaded: {detail}",
+                err=True,
+            )
+            continue
+        group.add_command(command, ep.name)
 
 
 def load_dotenv(
