@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from wtforms import Form as Form
 
+from .csrf import csrf_meta_tag as csrf_meta_tag
 from .csrf import CSRFError as CSRFError
 from .csrf import CSRFProtect as CSRFProtect
-from .csrf import csrf_meta_tag as csrf_meta_tag
 from .csrf import generate_csrf as generate_csrf
 from .csrf import validate_csrf as validate_csrf
 from .form import ErlenForm as ErlenForm

@@ -109,7 +109,8 @@ class _TokenError(ValidationError):
 def _configured_key() -> str | bytes | None:
     """The key tokens are signed with: ``WTF_CSRF_SECRET_KEY``, else ``SECRET_KEY``."""
     app = current_app
-    return app.config.get("WTF_CSRF_SECRET_KEY", app.secret_key)  # type: ignore[no-any-return]
+    key: str | bytes | None = app.config.get("WTF_CSRF_SECRET_KEY", app.secret_key)
+    return key
 
 
 def _signing_keys(secret_key: str | bytes | None) -> list[str | bytes]:
@@ -471,7 +472,9 @@ class CSRFProtect(Extension[_CSRFState]):
         config = current_app.config
         if not config.get("WTF_CSRF_ENABLED", True):
             return
-        methods = config.get("WTF_CSRF_METHODS", self.config_defaults["WTF_CSRF_METHODS"])
+        methods = config.get(
+            "WTF_CSRF_METHODS", self.config_defaults["WTF_CSRF_METHODS"]
+        )
         if request.method not in methods:
             return
         if apply_exemptions and (not request.endpoint or self._is_exempt()):
@@ -510,7 +513,9 @@ class CSRFProtect(Extension[_CSRFState]):
             body = request.get_json(silent=True)
             if isinstance(body, dict) and body.get(field_name):
                 return body[field_name]
-        headers = config.get("WTF_CSRF_HEADERS", self.config_defaults["WTF_CSRF_HEADERS"])
+        headers = config.get(
+            "WTF_CSRF_HEADERS", self.config_defaults["WTF_CSRF_HEADERS"]
+        )
         for header in headers:
             token = request.headers.get(header)
             if token:

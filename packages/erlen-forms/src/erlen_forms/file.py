@@ -34,7 +34,7 @@ def _uploads(valuelist: cabc.Iterable[t.Any]) -> list[FileStorage]:
     return [x for x in valuelist if isinstance(x, FileStorage) and x]
 
 
-class FileField(_FileField):  # type: ignore[misc]
+class FileField(_FileField):
     """A file input whose data is the uploaded ``FileStorage``, or ``None``."""
 
     def process_formdata(self, valuelist: list[t.Any]) -> None:
@@ -42,10 +42,10 @@ class FileField(_FileField):  # type: ignore[misc]
         if uploads:
             self.data = uploads[0]
         else:
-            self.raw_data = ()
+            self.raw_data = []
 
 
-class MultipleFileField(_MultipleFileField):  # type: ignore[misc]
+class MultipleFileField(_MultipleFileField):
     """A multiple file input whose data is a list of ``FileStorage``, or ``None``."""
 
     def process_formdata(self, valuelist: list[t.Any]) -> None:
@@ -53,7 +53,7 @@ class MultipleFileField(_MultipleFileField):  # type: ignore[misc]
         if uploads:
             self.data = uploads
         else:
-            self.raw_data = ()
+            self.raw_data = []
 
 
 def _field_files(data: object) -> list[t.Any] | None:

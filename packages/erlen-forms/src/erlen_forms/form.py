@@ -17,6 +17,7 @@ from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import Field
 from wtforms.fields import HiddenField
 from wtforms.meta import DefaultMeta
+from wtforms.validators import ValidationError
 from wtforms.widgets import HiddenInput
 
 from erlen import current_app
@@ -97,7 +98,7 @@ class _LazyCSRFTokenField(CSRFTokenField):
     def process(self, *args: t.Any, **kwargs: t.Any) -> None:
         HiddenField.process(self, *args, **kwargs)
 
-    @property  # type: ignore[override]
+    @property
     def current_token(self) -> str | None:  # pyright: ignore[reportIncompatibleVariableOverride]
         """The token to render, made on first use."""
         if self._token is None:
@@ -115,7 +116,7 @@ class _ErlenFormCSRF(CSRF):
     field_class = _LazyCSRFTokenField
     meta: DefaultMeta
 
-    def setup_form(self, form: Form) -> t.Any:
+    def setup_form(self, form: t.Any) -> t.Any:
         self.meta = form.meta
         return super().setup_form(form)
 
@@ -142,7 +143,7 @@ class _ErlenFormCSRF(CSRF):
             )
         except _csrf._TokenError as e:
             _csrf.logger.info(e.reason)
-            raise _csrf.ValidationError(e.description) from None
+            raise ValidationError(e.description) from None
 
 
 class ErlenForm(Form):
@@ -175,7 +176,7 @@ class ErlenForm(Form):
             return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")  # type: ignore[no-any-return]
 
         @cached_property
-        def csrf_time_limit(self) -> t.Any:  # type: ignore[override]
+        def csrf_time_limit(self) -> t.Any:
             """Seconds (or a timedelta) a token stays valid: ``WTF_CSRF_TIME_LIMIT``."""
             return current_app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
 
@@ -185,7 +186,8 @@ class ErlenForm(Form):
             if not _is_submitted():
                 return None
             if request.files:
-                return CombinedMultiDict((request.files, request.form))
+                files: t.Any = request.files
+                return CombinedMultiDict((files, request.form))
             if request.form:
                 return request.form
             if request.is_json:

@@ -31,6 +31,5 @@ class RecaptchaField(Field):
         nonce: str | cabc.Callable[[], str] | None = None,
         **kwargs: t.Any,
     ) -> None:
-        validators = validators or [Recaptcha()]
-        super().__init__(label, validators, **kwargs)
+        super().__init__(label, list(validators or [Recaptcha()]), **kwargs)
         self.nonce = nonce

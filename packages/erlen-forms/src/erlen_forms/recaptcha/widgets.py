@@ -75,5 +75,3 @@ class RecaptchaWidget:
                 " reCAPTCHA admin console gave you."
             ) from None
         return self.recaptcha_html(public_key, field, **kwargs)
-
-
