@@ -24,6 +24,7 @@ from erlen import current_app
 from erlen import g
 from erlen import has_request_context
 from erlen import request
+from erlen import session
 
 from . import csrf as _csrf
 from .i18n import translations
@@ -159,6 +160,8 @@ class ErlenForm(Form):
         """Reads ``WTF_CSRF_*`` and ``WTF_I18N_ENABLED`` from the app's config."""
 
         csrf_class = _ErlenFormCSRF
+        #: Where the token's secret lives (for code that reads it; unused here).
+        csrf_context: t.Any = session
 
         @cached_property
         def csrf(self) -> bool:  # type: ignore[override]
