@@ -416,12 +416,15 @@ def _unpack_sdist(folder: Path, name: str, version: str) -> Path:
 def demo(session: nox.Session) -> None:
     """Serve the erlen notes demo (examples/demo) on http://127.0.0.1:5000 until Ctrl+C.
 
-    Installs the core, erlen-sql and erlen-migrate from packages/ (editable). On
+    Installs the core, erlen-sql, erlen-migrate and erlen-forms from packages/
+    (editable). On
     first start the app creates examples/demo/instance/ with its SQLite database,
     brought up to date by the committed migrations, and a generated secret key;
     delete that folder to start over.
     """
-    session.install(*_editable(_local_closure(CORE, "erlen-sql", "erlen-migrate")))
+    session.install(
+        *_editable(_local_closure(CORE, "erlen-sql", "erlen-migrate", "erlen-forms"))
+    )
     session.log("Serving the demo on http://127.0.0.1:5000 (Ctrl+C stops it)")
     session.chdir(ROOT / "examples" / "demo")
     session.run(

@@ -233,37 +233,50 @@ def test_custom_404_page(client: ErlenClient) -> None:
         assert client.get(f"/api/notes/{too_big}").status_code == 404
 
 
-# --- same-origin check ---------------------------------------------------------------
+# --- CSRF protection (erlen-forms) ---------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("headers", "reason"),
     [
-        {},
-        {"Origin": "https://evil.example"},
-        {"Origin": "null"},
-        {"Origin": "http://[broken"},
-        {"Referer": "https://evil.example/localhost"},
-        {"Origin": "http://localhost.evil.example"},
+        ({}, "The CSRF token is missing."),
+        ({"Origin": "https://evil.example"}, "sent by a page of another origin"),
+        ({"Origin": "null"}, "sent by a page of another origin"),
+        ({"Origin": "http://[broken"}, "sent by a page of another origin"),
+        ({"Referer": "https://evil.example/localhost"}, "The CSRF token is missing."),
+        (
+            {"Origin": "http://localhost.evil.example"},
+            "sent by a page of another origin",
+        ),
+        ({"Sec-Fetch-Site": "cross-site"}, "sent by a page of another site"),
     ],
 )
 def test_cross_origin_post_is_refused(
-    app: Erlen, client: ErlenClient, headers: dict[str, str]
+    app: Erlen, client: ErlenClient, headers: dict[str, str], reason: str
 ) -> None:
     response = client.post("/notes/new", data={"title": "forged"}, headers=headers)
-    assert response.status_code == 403
-    assert "did not come from a page of this site" in response.text
+    assert response.status_code == 400
+    assert reason in response.text
     assert note_count(app) == 0
 
 
-def test_same_origin_referer_is_accepted(app: Erlen, client: ErlenClient) -> None:
+def test_token_is_accepted_without_origin_headers(
+    app: Erlen, client: ErlenClient
+) -> None:
+    page = client.get("/notes/new").text
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match is not None
     response = client.post(
         "/notes/new",
-        data={"title": "ok"},
+        data={"title": "ok", "csrf_token": match.group(1)},
         headers={"Referer": "http://localhost/notes/new"},
     )
     assert response.status_code == 302
     assert note_count(app) == 1
+
+
+def test_listing_sets_no_session_cookie(client: ErlenClient) -> None:
+    assert "Set-Cookie" not in client.get("/").headers
 
 
 # --- JSON API ------------------------------------------------------------------------
@@ -351,6 +364,6 @@ def test_served_by_gunicorn(serve_example: StartServer, tmp_path: Path) -> None:
     assert browser.get("/api/notes/1").json()["title"] == "Served"
 
     forged = browser.post("/notes/new", form={"title": "forged"})
-    assert forged.status == 403
+    assert forged.status == 400
     assert (instance / "notes.db").is_file()
     assert (instance / "secret_key").is_file()

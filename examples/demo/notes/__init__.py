@@ -1,4 +1,4 @@
-"""erlen notes: a small notebook app that shows erlen, erlen-sql and erlen-migrate."""
+"""erlen notes: a small notebook app that shows erlen, erlen-sql, erlen-migrate and erlen-forms."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from . import cli
 from . import views
 from .models import db
 from .models import migrate
-from .security import check_same_origin
+from .security import csrf
 from .security import load_or_create_secret_key
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -63,7 +63,7 @@ def create_app(
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
-    app.before_request(check_same_origin)
+    csrf.init_app(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     cli.register(app)

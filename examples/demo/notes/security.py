@@ -1,17 +1,22 @@
-"""The secret key kept in the instance folder, and the same-origin check for POSTs."""
+"""The secret key kept in the instance folder, and the app's CSRF protection.
+
+``csrf`` refuses a POST that a browser says comes from another site
+(``Sec-Fetch-Site``, ``Origin``); a request without those headers must carry
+the token the forms render with ``{{ csrf_token() }}``.
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
-import urllib.parse
 from pathlib import Path
 
-from erlen import abort
-from erlen import request
+from erlen_forms import CSRFProtect
 
 SECRET_KEY_FILE = "secret_key"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: Checks every POST of the app; registered by ``create_app``.
+csrf = CSRFProtect()
 
 
 def load_or_create_secret_key(instance_path: str) -> str:
@@ -36,33 +41,3 @@ def load_or_create_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w", encoding="ascii") as file:
         file.write(key + "\n")
     return key
-
-
-def _same_host(url: str) -> bool:
-    try:
-        netloc = urllib.parse.urlsplit(url).netloc
-    except ValueError:
-        return False
-    return bool(netloc) and netloc.lower() == request.host.lower()
-
-
-def check_same_origin() -> None:
-    """Refuse (403) a state-changing request that does not come from this site.
-
-    A before-request hook. Browsers send ``Origin`` (or at least ``Referer``) with
-    every form POST; a request whose origin is another host, or that sends
-    neither header, could be a cross-site request forgery. This stands in for
-    the CSRF tokens erlen-forms will provide.
-    """
-    if request.method in SAFE_METHODS:
-        return
-    source = request.headers.get("Origin") or request.headers.get("Referer")
-    if source is None or not _same_host(source):
-        abort(
-            403,
-            description=(
-                "This request did not come from a page of this site (its Origin or"
-                " Referer header names another host, or it sent neither), so it was"
-                " refused. Submit the form from the site itself."
-            ),
-        )
