@@ -93,7 +93,7 @@ class UserMixin:
 
         Also forgets every remember-me token. The app saves the user afterwards.
         """
-        self.session_token = secrets.token_urlsafe(24)
+        setattr(self, "session_token", secrets.token_urlsafe(24))  # noqa: B010
         self.clear_remember_tokens()
 
     def add_remember_token(self, digest: str, expires_at: float) -> None:
@@ -109,7 +109,7 @@ class UserMixin:
             tokens = dict(
                 sorted(tokens.items(), key=lambda kv: kv[1])[-MAX_REMEMBER_TOKENS:]
             )
-        self.remember_tokens = tokens
+        setattr(self, "remember_tokens", tokens)  # noqa: B010
 
     def use_remember_token(self, digest: str) -> bool:
         """Remove a remember-me token; return whether it was recorded and unexpired."""
@@ -117,12 +117,12 @@ class UserMixin:
         expires_at = tokens.pop(digest, None)
         if expires_at is None:
             return False
-        self.remember_tokens = tokens
+        setattr(self, "remember_tokens", tokens)  # noqa: B010
         return bool(expires_at > time.time())
 
     def clear_remember_tokens(self) -> None:
         """Forget every remember-me token of this user."""
-        self.remember_tokens = {}
+        setattr(self, "remember_tokens", {})  # noqa: B010
 
     # -- passwords and roles ----------------------------------------------------
 
@@ -130,7 +130,7 @@ class UserMixin:
         """Hash and store ``password`` and log the user out everywhere else."""
         from .passwords import hash_password
 
-        self.password_hash = hash_password(password)
+        setattr(self, "password_hash", hash_password(password))  # noqa: B010
         self.rotate_session_token()
 
     def check_password(self, password: str) -> bool:
@@ -139,7 +139,7 @@ class UserMixin:
 
         ok, new_hash = verify_and_update(password, getattr(self, "password_hash", None))
         if ok and new_hash is not None:
-            self.password_hash = new_hash
+            setattr(self, "password_hash", new_hash)  # noqa: B010
         return ok
 
     def has_role(self, role: str | object) -> bool:
@@ -195,19 +195,19 @@ class AnonymousUserMixin:
 class RoleMixin:
     """A role with a ``name`` and ``permissions`` (an iterable or a comma-separated string)."""
 
-    name: t.Any
-    permissions: t.Any = None
+    # No class-level annotations: SQLAlchemy's declarative models would read
+    # them as columns. ``name`` and ``permissions`` are looked up at run time.
 
     def get_permissions(self) -> set[str]:
         """The role's permissions as a set of names."""
-        perms: cabc.Iterable[t.Any] | str = self.permissions or ()
+        perms: cabc.Iterable[t.Any] | str = getattr(self, "permissions", None) or ()
         if isinstance(perms, str):
             perms = perms.split(",")
         return {str(p).strip() for p in perms if str(p).strip()}
 
     def __eq__(self, other: object) -> bool:
         name = getattr(other, "name", other)
-        return bool(self.name == name)
+        return bool(getattr(self, "name", None) == name)
 
     def __hash__(self) -> int:
-        return hash(self.name)
+        return hash(getattr(self, "name", None))
