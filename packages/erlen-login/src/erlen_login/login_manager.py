@@ -95,7 +95,8 @@ def signing_serializer(app: Erlen, salt: str) -> URLSafeTimedSerializer:
             " app.config['SECRET_KEY'] to a long random value."
         )
     fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
-    return URLSafeTimedSerializer([*fallbacks, secret], salt=salt)
+    keys: list[t.Any] = [*fallbacks, secret]
+    return URLSafeTimedSerializer(keys, salt=salt)
 
 
 def _duration(value: t.Any, name: str) -> timedelta:

@@ -8,6 +8,7 @@ string. Nothing from erlen-sql is imported; relationships are just iterables.
 
 from __future__ import annotations
 
+import collections.abc as cabc
 import functools
 import typing as t
 
@@ -28,7 +29,7 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 def _user_permissions(user: t.Any) -> set[str]:
     getter = getattr(user, "get_permissions", None)
     if callable(getter):
-        return set(getter())
+        return set(t.cast("cabc.Iterable[str]", getter()))
     roles = getattr(user, "roles", None) or ()
     if isinstance(roles, str):
         return set()

@@ -55,18 +55,23 @@ class ThrottleStore(t.Protocol):
 
     def hit(self, key: str, window: float) -> tuple[int, float]:
         """Add one to ``key``'s counter; return the count and seconds left in its window."""
+        ...
 
     def peek(self, key: str) -> tuple[int, float]:
         """Return ``key``'s count and the seconds left in its window (0, 0 when unset)."""
+        ...
 
     def reset(self, key: str) -> None:
         """Forget ``key``'s counter."""
+        ...
 
     def mark(self, key: str, ttl: float) -> None:
         """Remember that ``key`` exists for ``ttl`` seconds (revoked tokens)."""
+        ...
 
     def is_marked(self, key: str) -> bool:
         """Whether ``key`` was marked and has not expired."""
+        ...
 
 
 class MemoryThrottleStore:
