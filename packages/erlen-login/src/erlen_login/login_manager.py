@@ -388,7 +388,7 @@ class LoginManager(Extension[LoginState]):
             return False
         for key in _c.SESSION_KEYS:
             sess.pop(key, None)
-        setattr(g, _G_REMEMBER, ("clear", None))
+        setattr(g, _G_REMEMBER, ("clear", None, None))
         session_protected.send(app)
         return True
 
@@ -480,7 +480,7 @@ class LoginManager(Extension[LoginState]):
         regenerate = getattr(session, "regenerate", None)
         if callable(regenerate):
             regenerate()
-        setattr(g, _G_REMEMBER, ("set", expires_at))
+        setattr(g, _G_REMEMBER, ("set", *self._issue_remember_token(user, expires_at)))
         setattr(g, _G_USER, user)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         user_loaded_from_cookie.send(app, user=user)
@@ -516,12 +516,18 @@ class LoginManager(Extension[LoginState]):
         }
 
     def _update_remember_cookie(self, response: Response) -> Response:
+        """``after_request`` hook: set, refresh or delete the remember-me cookie."""
         marker = g.pop(_G_REMEMBER, None)
         if marker is None and session.accessed and "_remember" in session:
+            # Code written for Flask-Login may ask through the session.
             operation = session.pop("_remember")
             seconds = session.pop("_remember_seconds", None)
-            expires = None if seconds is None else time.time() + float(seconds)
-            marker = (operation, expires)
+            if operation == "set":
+                expires = None if seconds is None else time.time() + float(seconds)
+                self._set_cookie(response, expires)
+            elif operation == "clear":
+                self._clear_cookie(response)
+            return response
         config = current_app.config
         cookie = request.cookies.get(config["REMEMBER_COOKIE_NAME"])
         if (
@@ -538,50 +544,68 @@ class LoginManager(Extension[LoginState]):
             if decoded is not None and decoded[0] == session["_user_id"]:
                 if hasattr(user, "use_remember_token"):
                     user.use_remember_token(_remember_digest(decoded[1]))
-                marker = ("set", None)
+                self._set_cookie(response)
+            return response
         if marker is not None:
-            operation, expires = marker
+            operation, value, expiry = marker
             if operation == "set":
-                self._set_cookie(response, expires)
+                self._write_cookie(response, value, expiry)
             elif operation == "clear":
                 self._clear_cookie(response)
         return response
 
-    def _set_cookie(
-        self, response: Response | None, expires_at: float | None = None
-    ) -> None:
-        """Issue a new remember-me token for the current user and set its cookie.
+    def _issue_remember_token(
+        self, user: t.Any, expires_at: float | None = None
+    ) -> tuple[str, int]:
+        """Make a new remember-me token for ``user``; return the cookie value and expiry.
 
-        ``expires_at`` (Unix time) keeps the expiry of the cookie being
-        rotated; ``None`` starts a new ``REMEMBER_COOKIE_DURATION``.
+        The token's digest is recorded with ``user.add_remember_token`` right
+        away, during the view, so the app's own commit saves it. ``expires_at``
+        (Unix time) keeps the expiry of a cookie being rotated; ``None`` starts
+        a new ``REMEMBER_COOKIE_DURATION``.
         """
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        config = app.config
         if expires_at is None:
             duration = _duration(
-                config.get("REMEMBER_COOKIE_DURATION", _c.COOKIE_DURATION),
+                app.config.get("REMEMBER_COOKIE_DURATION", _c.COOKIE_DURATION),
                 "REMEMBER_COOKIE_DURATION",
             )
             expires_at = time.time() + duration.total_seconds()
-        user = g.get(_G_USER)
-        if user is None or not getattr(user, "is_authenticated", False):
-            return
+        expiry = int(expires_at)
         user_id = str(getattr(user, self.id_attribute)())
         token = secrets.token_urlsafe(32)
-        expiry = int(expires_at)
         if hasattr(user, "add_remember_token"):
             user.add_remember_token(_remember_digest(token), float(expiry))
         value = signing_serializer(app, _REMEMBER_SALT).dumps(
             [user_id, token, session_token_of(user), expiry]
         )
-        if response is not None:
-            response.set_cookie(
-                config["REMEMBER_COOKIE_NAME"],
-                value,
-                expires=datetime.fromtimestamp(expiry, timezone.utc),
-                max_age=max(0, int(expiry - time.time())),
-                **self._cookie_options(app),
+        return value, expiry
+
+    def _write_cookie(self, response: Response, value: str, expiry: int) -> None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.set_cookie(
+            app.config["REMEMBER_COOKIE_NAME"],
+            value,
+            expires=datetime.fromtimestamp(expiry, timezone.utc),
+            max_age=max(0, int(expiry - time.time())),
+            **self._cookie_options(app),
+        )
+
+    def _set_cookie(
+        self, response: Response | None, expires_at: float | None = None
+    ) -> None:
+        """Issue a remember-me token for the current user and set its cookie."""
+        if expires_at is None:
+            _duration(
+                current_app.config.get("REMEMBER_COOKIE_DURATION", _c.COOKIE_DURATION),
+                "REMEMBER_COOKIE_DURATION",
             )
+        user = g.get(_G_USER)
+        if user is None or not getattr(user, "is_authenticated", False):
+            return
+        value, expiry = self._issue_remember_token(user, expires_at)
+        if response is not None:
+            self._write_cookie(response, value, expiry)
 
     def _clear_cookie(self, response: Response) -> None:
         """Delete the remember-me cookie with the attributes it was set with."""

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import hmac
 import inspect
+import time
 import typing as t
 from datetime import timedelta
 from urllib.parse import parse_qsl
@@ -265,12 +266,11 @@ def login_user(
     if remember:
         expires = None
         if duration is not None:
-            import time
-
             expires = time.time() + duration.total_seconds()
-        setattr(g, _G_REMEMBER, ("set", expires))
+        value, expiry = manager._issue_remember_token(user, expires)
+        setattr(g, _G_REMEMBER, ("set", value, expiry))
     elif current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies:
-        setattr(g, _G_REMEMBER, ("clear", None))
+        setattr(g, _G_REMEMBER, ("clear", None, None))
     setattr(g, _G_USER, user)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     user_logged_in.send(app, user=_get_user())
@@ -284,7 +284,7 @@ def _forget_remember_cookie(user: t.Any) -> None:
     decoded = _manager()._decode_remember_cookie(cookie)
     if decoded is not None and hasattr(user, "use_remember_token"):
         user.use_remember_token(_remember_digest(decoded[1]))
-    setattr(g, _G_REMEMBER, ("clear", None))
+    setattr(g, _G_REMEMBER, ("clear", None, None))
 
 
 def logout_user() -> bool:
