@@ -366,3 +366,21 @@ def test_deploy_problems_quiet_when_configured(app: Erlen) -> None:
     )
     output = _deploy_output(app)
     assert "login." not in output
+
+
+def test_require_login_with_exempt_method_view(
+    app: Erlen, login_manager: LoginManager
+) -> None:
+    from erlen.views import MethodView
+
+    class Health(MethodView):
+        login_exempt = True
+
+        def get(self) -> str:
+            return "healthy"
+
+    app.add_url_rule("/health", view_func=Health.as_view("health"))
+    login_manager.require_login(app)
+    client = app.test_client()
+    assert client.get("/health").text == "healthy"
+    assert client.get("/").status_code == 401

@@ -512,3 +512,85 @@ def test_unknown_store_url_is_a_clear_error(users: dict[str, User]) -> None:
     app.config.update(SECRET_KEY="k", LOGIN_THROTTLE_STORE="memcached://x")
     with pytest.raises(ValueError, match="LOGIN_THROTTLE_STORE must be"):
         LoginManager(app)
+
+
+def test_refresh_each_request_reissues_the_cookie(form_app: Erlen) -> None:
+    form_app.config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"] = True
+    client = form_app.test_client()
+    _signin(client, "alice", "alice-password", remember="1")
+    first = _cookie(client, "remember_token")
+    assert client.get("/").text == "Alice"
+    second = _cookie(client, "remember_token")
+    assert second and second != first
+    stale = form_app.test_client()
+    stale.set_cookie("remember_token", t.cast(str, first))
+    assert stale.get("/").text == "anonymous"
+
+
+def test_refresh_each_request_never_sets_an_unasked_cookie(form_app: Erlen) -> None:
+    form_app.config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"] = True
+    client = form_app.test_client()
+    _signin(client, "alice", "alice-password")
+    client.get("/")
+    assert _cookie(client, "remember_token") is None
+
+
+def test_flask_login_style_session_marker(
+    form_app: Erlen, users: dict[str, User]
+) -> None:
+    @form_app.route("/old-style")
+    def old_style() -> str:
+        login_user(users["2"])
+        session["_remember"] = "set"
+        session["_remember_seconds"] = 3600
+        return "ok"
+
+    client = form_app.test_client()
+    client.get("/old-style")
+    assert _cookie(client, "remember_token")
+    client.delete_cookie("session")
+    assert client.get("/").text == "Bob"
+
+
+def test_unreachable_store_refuses_bearer_tokens(
+    users: dict[str, User], caplog: pytest.LogCaptureFixture
+) -> None:
+    import socket
+
+    from erlen_login import make_auth_token
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = _redis_app(f"redis://127.0.0.1:{port}/0", users)
+
+    @app.route("/me")
+    def me() -> str:
+        return current_user.name if current_user.is_authenticated else "anonymous"
+
+    with app.test_request_context():
+        token = make_auth_token(users["1"])
+    with caplog.at_level(logging.WARNING, logger="erlen_login"):
+        reply = app.test_client().get(
+            "/me", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert reply.text == "anonymous"
+    assert "revocation" in caplog.text
+
+
+def test_missing_redis_server_is_a_clear_error(tmp_path: t.Any) -> None:
+    with pytest.raises(RedisUnavailable, match="redis-server was not found"):
+        with redis_server(str(tmp_path / "no-such-redis-server")):
+            pass
+
+
+def test_module_level_password_helpers() -> None:
+    from erlen_login import hash_password
+    from erlen_login import verify_password
+
+    stored = hash_password("pw")
+    assert stored.startswith("$argon2id$")
+    assert verify_password("pw", stored)
+    assert not verify_password("other", stored)
+    assert not verify_password("pw", None)
+    assert not verify_password("", stored)

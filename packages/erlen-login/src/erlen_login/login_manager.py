@@ -5,7 +5,6 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 import hashlib
-import inspect
 import os
 import secrets
 import sys
@@ -23,7 +22,6 @@ from erlen import abort
 from erlen import current_app
 from erlen import flash
 from erlen import g
-from erlen import has_request_context
 from erlen import request
 from erlen import session
 from erlen.ext import DeployProblem
@@ -630,13 +628,3 @@ class LoginManager(Extension[LoginState]):
 
 def _remember_digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
-
-
-def is_static_request() -> bool:
-    """Whether the current request is for a static file (no user is loaded for it)."""
-    return has_request_context() and _is_static(request.endpoint)
-
-
-def is_coroutine_loader(func: t.Callable[..., t.Any] | None) -> bool:
-    """Whether a loader is an ``async def`` function."""
-    return func is not None and inspect.iscoroutinefunction(func)

@@ -18,6 +18,8 @@ from erlen import current_app
 
 from .login_manager import session_token_of
 from .login_manager import signing_serializer
+from .throttle import logger
+from .throttle import ThrottleStoreError
 
 __all__ = [
     "load_auth_token",
@@ -100,7 +102,8 @@ def load_auth_token(token: str) -> t.Any:
     try:
         if manager.state.throttle.store.is_marked(f"revoked:{data['j']}"):
             return None
-    except Exception:  # a store outage must not let revoked tokens pass
+    except ThrottleStoreError as e:  # an outage must not let revoked tokens pass
+        logger.warning("Cannot check bearer token revocation, refusing it: %s", e)
         return None
     user = manager._call_user_loader(str(data["u"]))
     if user is None or session_token_of(user) != data["s"]:

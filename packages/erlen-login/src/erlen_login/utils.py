@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
-import inspect
 import time
 import typing as t
 from datetime import timedelta
@@ -459,8 +458,3 @@ def _check_required() -> BaseResponse | None:
     if not current_user.is_authenticated:
         return manager.unauthorized()
     return None
-
-
-def is_async(func: t.Callable[..., t.Any]) -> bool:
-    """Whether ``func`` is an ``async def`` function."""
-    return inspect.iscoroutinefunction(func)
