@@ -335,10 +335,17 @@ def test_async_user_and_request_loaders(users: dict[str, User]) -> None:
     def login() -> str:
         return str(login_user(users["1"]))
 
+    @app.route("/async")
+    async def async_view() -> str:
+        await asyncio.sleep(0)
+        return current_user.name if current_user.is_authenticated else "anonymous"
+
     client = app.test_client()
     assert client.get("/", headers={"X-User": "2"}).text == "Bob"
+    assert client.get("/async").text == "anonymous"
     client.get("/login")
     assert client.get("/").text == "Alice"
+    assert client.get("/async").text == "Alice"
 
 
 # -- erlen check --deploy (through the checks it runs) -------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections.abc as cabc
 import dataclasses
 import hashlib
+import inspect
 import os
 import secrets
 import sys
@@ -103,6 +104,10 @@ def _duration(value: t.Any, name: str) -> timedelta:
     if isinstance(value, int) and not isinstance(value, bool):
         return timedelta(seconds=value)
     raise TypeError(f"{name} must be a datetime.timedelta, instead got: {value}")
+
+
+def _is_async(func: t.Callable[..., t.Any] | None) -> bool:
+    return func is not None and inspect.iscoroutinefunction(func)
 
 
 def _is_static(endpoint: str | None) -> bool:
@@ -214,6 +219,7 @@ class LoginManager(Extension[LoginState]):
     def setup_app(self, app: Erlen, state: LoginState) -> None:
         """Install ``app.login_manager``, the after-request hook and the context processor."""
         app.login_manager = self  # type: ignore[attr-defined]
+        app.before_request(self._preload_for_async_view)
         app.after_request(self._update_remember_cookie)
         if self._add_context_processor:
             from .utils import _user_context_processor
@@ -353,6 +359,28 @@ class LoginManager(Extension[LoginState]):
         if self._request_callback is None:
             return None
         return current_app.ensure_sync(self._request_callback)(req)
+
+    def _preload_for_async_view(self) -> None:
+        """Load the user before an ``async def`` view when a loader is async.
+
+        An async loader runs through ``app.ensure_sync``, which cannot be
+        called from inside the event loop that runs an async view; loading
+        the user first leaves ``current_user`` ready in the view.
+        """
+        if not (_is_async(self._user_callback) or _is_async(self._request_callback)):
+            return
+        endpoint = request.endpoint
+        if endpoint is None or _is_static(endpoint):
+            return
+        view = current_app.view_functions.get(endpoint)
+        if view is None:
+            return
+        if getattr(view, "view_class", None) is not None or _is_async(
+            inspect.unwrap(view)
+        ):
+            from .utils import _get_user
+
+            _get_user()
 
     def _update_request_context_with_user(self, user: t.Any = None) -> None:
         if user is None:
