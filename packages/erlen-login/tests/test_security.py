@@ -594,3 +594,25 @@ def test_module_level_password_helpers() -> None:
     assert not verify_password("other", stored)
     assert not verify_password("pw", None)
     assert not verify_password("", stored)
+
+
+def test_server_side_session_is_regenerated_at_login_and_logout(
+    form_app: Erlen,
+) -> None:
+    from erlen.sessions import SecureCookieSession
+    from erlen.sessions import SecureCookieSessionInterface
+
+    regenerated: list[str] = []
+
+    class RegeneratingSession(SecureCookieSession):
+        def regenerate(self) -> None:
+            regenerated.append(request.path)
+
+    class Interface(SecureCookieSessionInterface):
+        session_class = RegeneratingSession
+
+    form_app.session_interface = Interface()
+    client = form_app.test_client()
+    _signin(client, "alice", "alice-password")
+    client.get("/logout")
+    assert regenerated == ["/signin", "/logout"]
