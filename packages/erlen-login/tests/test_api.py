@@ -79,6 +79,11 @@ def test_state_in_extensions_and_on_app(
         login_manager.init_app(app)
 
 
+def test_unregistered_manager_gets_a_clear_error(app: Erlen) -> None:
+    with pytest.raises(ExtensionError, match="not the one registered"):
+        LoginManager().get_state(app)
+
+
 def test_anonymous_by_default(app: Erlen) -> None:
     client = app.test_client()
     assert client.get("/").text == "anonymous"
