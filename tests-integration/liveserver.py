@@ -213,6 +213,7 @@ def run_gunicorn(
     cwd: Path,
     log_file: Path,
     env: cabc.Mapping[str, str] | None = None,
+    workers: int = 1,
 ) -> cabc.Iterator[LiveServer]:
     """Serve the WSGI app ``target`` with gunicorn until the block ends.
 
@@ -221,6 +222,7 @@ def run_gunicorn(
     :param cwd: the working directory of the server process.
     :param log_file: where gunicorn's output goes.
     :param env: extra environment variables for the server process.
+    :param workers: how many worker processes gunicorn starts.
     """
     require_server(
         "gunicorn",
@@ -232,7 +234,7 @@ def run_gunicorn(
         "-m",
         "gunicorn",
         "--bind=127.0.0.1:0",
-        "--workers=1",
+        f"--workers={workers}",
         "--graceful-timeout=5",
         "--log-level=info",
         *_optional_gunicorn_flags("--no-control-socket"),
@@ -321,12 +323,19 @@ def server_starter(log_dir: Path, default_cwd: Path) -> cabc.Iterator[StartServe
             *,
             cwd: Path | None = None,
             env: cabc.Mapping[str, str] | None = None,
+            workers: int = 1,
         ) -> LiveServer:
             nonlocal count
             count += 1
             log_file = log_dir / f"gunicorn-{count}.log"
             return stack.enter_context(
-                run_gunicorn(target, cwd=cwd or default_cwd, log_file=log_file, env=env)
+                run_gunicorn(
+                    target,
+                    cwd=cwd or default_cwd,
+                    log_file=log_file,
+                    env=env,
+                    workers=workers,
+                )
             )
 
         yield start

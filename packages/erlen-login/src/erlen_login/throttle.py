@@ -1,0 +1,292 @@
+"""Throttling of failed logins per account and per client address.
+
+Counters live in a :class:`ThrottleStore`: :class:`MemoryThrottleStore` (one
+process, the default) or :class:`RedisThrottleStore` (shared by every worker
+and host; needs ``redis``, the ``erlen-login[redis]`` extra). The same store
+keeps the ids of revoked bearer tokens.
+
+When Redis cannot be reached the throttle *fails open* by default: logins go
+on without throttling and a warning is logged. Passwords are still checked
+and hashed slowly, and an outage of the shared cache should not lock every
+user out. ``LOGIN_THROTTLE_FAIL_CLOSED = True`` refuses logins instead (429).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+import typing as t
+
+from werkzeug.exceptions import TooManyRequests
+
+__all__ = [
+    "LoginThrottle",
+    "LoginThrottled",
+    "MemoryThrottleStore",
+    "RedisThrottleStore",
+    "ThrottleStore",
+    "ThrottleStoreError",
+    "store_from_url",
+]
+
+logger = logging.getLogger("erlen_login")
+
+
+class ThrottleStoreError(RuntimeError):
+    """The store could not be reached (Redis down, timeout)."""
+
+
+class LoginThrottled(TooManyRequests):
+    """Too many failed logins: a 429 response with ``Retry-After``."""
+
+    description = (
+        "Too many failed login attempts. Wait before trying again; the"
+        " Retry-After header says how many seconds."
+    )
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after=max(1, retry_after))
+
+
+class ThrottleStore(t.Protocol):
+    """Where counters and revoked token ids live; keys expire on their own."""
+
+    def hit(self, key: str, window: float) -> tuple[int, float]:
+        """Add one to ``key``'s counter; return the count and seconds left in its window."""
+        ...
+
+    def peek(self, key: str) -> tuple[int, float]:
+        """Return ``key``'s count and the seconds left in its window (0, 0 when unset)."""
+        ...
+
+    def reset(self, key: str) -> None:
+        """Forget ``key``'s counter."""
+        ...
+
+    def mark(self, key: str, ttl: float) -> None:
+        """Remember that ``key`` exists for ``ttl`` seconds (revoked tokens)."""
+        ...
+
+    def is_marked(self, key: str) -> bool:
+        """Whether ``key`` was marked and has not expired."""
+        ...
+
+
+class MemoryThrottleStore:
+    """Counters in this process's memory: right for one process only."""
+
+    #: Expired entries are dropped when the store holds more than this many.
+    max_entries = 100_000
+
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def _prune(self, now: float) -> None:
+        if len(self._data) > self.max_entries:
+            self._data = {k: v for k, v in self._data.items() if v[1] > now}
+
+    def hit(self, key: str, window: float) -> tuple[int, float]:
+        """See :meth:`ThrottleStore.hit`."""
+        now = time.monotonic()
+        with self._lock:
+            count, until = self._data.get(key, (0, 0.0))
+            if until <= now:
+                count, until = 0, now + window
+            self._data[key] = (count + 1, until)
+            self._prune(now)
+            return count + 1, until - now
+
+    def peek(self, key: str) -> tuple[int, float]:
+        """See :meth:`ThrottleStore.peek`."""
+        now = time.monotonic()
+        with self._lock:
+            count, until = self._data.get(key, (0, 0.0))
+        if until <= now:
+            return 0, 0.0
+        return count, until - now
+
+    def reset(self, key: str) -> None:
+        """See :meth:`ThrottleStore.reset`."""
+        with self._lock:
+            self._data.pop(key, None)
+
+    def mark(self, key: str, ttl: float) -> None:
+        """See :meth:`ThrottleStore.mark`."""
+        now = time.monotonic()
+        with self._lock:
+            self._data[key] = (1, now + ttl)
+            self._prune(now)
+
+    def is_marked(self, key: str) -> bool:
+        """See :meth:`ThrottleStore.is_marked`."""
+        return self.peek(key)[0] > 0
+
+
+_HIT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {n, ttl}
+"""
+
+
+class RedisThrottleStore:
+    """Counters in Redis, shared by every worker process and host.
+
+    :param client_or_url: a ``redis.Redis`` client or a ``redis://`` URL.
+    :param prefix: prepended to every key.
+    :param timeout: socket timeout in seconds for a client made from a URL.
+    """
+
+    def __init__(
+        self,
+        client_or_url: t.Any,
+        *,
+        prefix: str = "erlen-login:",
+        timeout: float = 0.5,
+    ) -> None:
+        try:
+            import redis
+        except ImportError:  # pragma: no cover - depends on the environment
+            raise RuntimeError(
+                "The Redis throttle store needs redis-py: pip install 'erlen-login[redis]'"
+            ) from None
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        if isinstance(client_or_url, str):
+            client_or_url = redis.Redis.from_url(
+                client_or_url, socket_timeout=timeout, socket_connect_timeout=timeout
+            )
+        self.client = client_or_url
+        self.prefix = prefix
+        self._hit = self.client.register_script(_HIT_SCRIPT)
+
+    def _call(self, func: t.Callable[[], t.Any]) -> t.Any:
+        try:
+            return func()
+        except self._errors as e:
+            raise ThrottleStoreError(f"Redis is unavailable: {e}") from e
+
+    def hit(self, key: str, window: float) -> tuple[int, float]:
+        """See :meth:`ThrottleStore.hit`."""
+        ms = max(1, int(window * 1000))
+        count, ttl = self._call(lambda: self._hit(keys=[self.prefix + key], args=[ms]))
+        return int(count), int(ttl) / 1000
+
+    def peek(self, key: str) -> tuple[int, float]:
+        """See :meth:`ThrottleStore.peek`."""
+        full = self.prefix + key
+
+        def run() -> t.Any:
+            pipe = self.client.pipeline()
+            pipe.get(full)
+            pipe.pttl(full)
+            return pipe.execute()
+
+        value, ttl = self._call(run)
+        if value is None or int(ttl) <= 0:
+            return 0, 0.0
+        return int(value), int(ttl) / 1000
+
+    def reset(self, key: str) -> None:
+        """See :meth:`ThrottleStore.reset`."""
+        self._call(lambda: self.client.delete(self.prefix + key))
+
+    def mark(self, key: str, ttl: float) -> None:
+        """See :meth:`ThrottleStore.mark`."""
+        ms = max(1, int(ttl * 1000))
+        self._call(lambda: self.client.set(self.prefix + key, 1, px=ms))
+
+    def is_marked(self, key: str) -> bool:
+        """See :meth:`ThrottleStore.is_marked`."""
+        return bool(self._call(lambda: self.client.exists(self.prefix + key)))
+
+
+def store_from_url(url: str | None) -> ThrottleStore:
+    """Make a store from ``LOGIN_THROTTLE_STORE``: ``None``/``memory://`` or ``redis://...``."""
+    if not url or url == "memory://":
+        return MemoryThrottleStore()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisThrottleStore(url)
+    raise ValueError(
+        f"LOGIN_THROTTLE_STORE must be 'memory://' or a redis:// URL, not {url!r}."
+    )
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.strip().lower().encode("utf-8", "replace")).hexdigest()[
+        :32
+    ]
+
+
+class LoginThrottle:
+    """Count failed logins per account and per address; refuse past ``limit``.
+
+    :param store: where the counters live.
+    :param limit: failures allowed per key within ``window`` seconds.
+    :param fail_closed: refuse logins (429) when the store is unreachable,
+        instead of logging a warning and letting them through.
+    """
+
+    def __init__(
+        self,
+        store: ThrottleStore,
+        *,
+        limit: int = 10,
+        window: float = 180,
+        fail_closed: bool = False,
+    ) -> None:
+        self.store = store
+        self.limit = limit
+        self.window = window
+        self.fail_closed = fail_closed
+
+    @staticmethod
+    def keys(account: str | None, address: str | None) -> list[str]:
+        """The counter keys for an account name and a client address."""
+        keys = []
+        if account:
+            keys.append(f"acct:{_digest(account)}")
+        if address:
+            keys.append(f"addr:{address}")
+        return keys
+
+    def _unavailable(self, error: ThrottleStoreError) -> None:
+        if self.fail_closed:
+            logger.warning(
+                "Login throttle store unavailable, refusing logins: %s", error
+            )
+            raise LoginThrottled(int(self.window)) from error
+        logger.warning(
+            "Login throttle store unavailable, logins are not throttled: %s", error
+        )
+
+    def check(self, keys: t.Sequence[str]) -> None:
+        """Raise :class:`LoginThrottled` when any key reached the limit."""
+        try:
+            for key in keys:
+                count, left = self.store.peek(key)
+                if count >= self.limit:
+                    raise LoginThrottled(int(left + 0.999))
+        except ThrottleStoreError as e:
+            self._unavailable(e)
+
+    def failure(self, keys: t.Sequence[str]) -> None:
+        """Record one failed login for every key."""
+        try:
+            for key in keys:
+                self.store.hit(key, self.window)
+        except ThrottleStoreError as e:
+            self._unavailable(e)
+
+    def success(self, keys: t.Sequence[str]) -> None:
+        """Reset the account counters after a successful login (addresses keep theirs)."""
+        try:
+            for key in keys:
+                if key.startswith("acct:"):
+                    self.store.reset(key)
+        except ThrottleStoreError as e:
+            self._unavailable(e)
