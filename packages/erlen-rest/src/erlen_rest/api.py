@@ -260,8 +260,16 @@ class Api:
         view = self.output(resource.as_view(endpoint, self, *resource_class_args, **resource_class_kwargs))  # type: ignore[attr-defined]
         for decorator in itertools.chain(namespace.decorators, self.decorators):
             view = decorator(view)
+        if getattr(view, "__name__", endpoint) != endpoint:
+            try:
+                view.__name__ = endpoint
+            except (AttributeError, TypeError):
+                pass
         for url in urls:
-            add_rule(self._complete_url(url), endpoint, view, **kwargs)
+            if getattr(view, "__name__", endpoint) == endpoint:
+                add_rule(self._complete_url(url), view_func=view, **kwargs)
+            else:
+                add_rule(self._complete_url(url), endpoint, view, **kwargs)
 
     def add_resource(self, resource: type, *urls: str, **kwargs: t.Any) -> None:
         """Register a resource on the default namespace (Flask-RESTful's ``add_resource``)."""
@@ -535,21 +543,34 @@ class Api:
         return original_handler(e)
 
     def _has_fr_route(self) -> bool:
+        """Tell whether the current request is (or would be, but for its method) one of this API's routes."""
         if not has_request_context():
             return False
-        if request.url_rule is not None:
-            return self.owns_endpoint(request.url_rule.endpoint)
-        return self._routing_match_is_ours()
+        if self._should_use_fr_error_handler():
+            return True
+        if request.url_rule is None:
+            return False
+        return self.owns_endpoint(request.url_rule.endpoint)
+
+    def _should_use_fr_error_handler(self) -> bool:
+        """Tell whether a routing error of the current request belongs to this API."""
+        adapter = current_app.url_map.bind_to_environ(request.environ)
+        try:
+            adapter.match(method=request.method)
+        except MethodNotAllowed as e:
+            valid = list(e.valid_methods or [])
+            if not valid:
+                return False
+            rule, _ = adapter.match(method=valid[0], return_rule=True)
+            return self.owns_endpoint(rule.endpoint)
+        except NotFound:
+            return self.catch_all_404s
+        except HTTPException:
+            return False
+        return False
 
     def _routing_match_is_ours(self) -> bool:
-        adapter = current_app.url_map.bind_to_environ(request.environ)
-        for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"):
-            try:
-                rule, _ = adapter.match(method=method, return_rule=True)
-            except HTTPException:
-                continue
-            return self.owns_endpoint(rule.endpoint)
-        return False
+        return self._should_use_fr_error_handler()
 
     def owns_endpoint(self, endpoint: str) -> bool:
         """Tell whether ``endpoint`` is one of this API's."""
@@ -558,12 +579,12 @@ class Api:
             if not endpoint.startswith(prefix):
                 return False
             endpoint = endpoint[len(prefix):]
-        return endpoint in self.endpoints or endpoint in {"specs", "openapi", "doc", "root"}
+        return endpoint in self.endpoints
 
     def _register_routing_error_handlers(self, app: Erlen) -> None:
         codes = [405] + ([404] if self.catch_all_404s else [])
         for code in codes:
-            previous = app.error_handler_spec.get(None, {}).get(code, {})
+            previous = getattr(app, "error_handler_spec", {}).get(None, {}).get(code, {})
             exc_class = MethodNotAllowed if code == 405 else NotFound
             before = previous.get(exc_class)
 
@@ -580,7 +601,7 @@ class Api:
         """Add a ``WWW-Authenticate`` challenge when ``serve_challenge_on_401`` is set."""
         if self.serve_challenge_on_401:
             realm = current_app.config.get("HTTP_BASIC_AUTH_REALM", "flask-restx")
-            response.headers.add("WWW-Authenticate", f'Basic realm="{realm}"')
+            response.headers["WWW-Authenticate"] = f'Basic realm="{realm}"'
         return response
 
     # -- documentation --------------------------------------------------------------------
@@ -607,13 +628,16 @@ class Api:
         return self.__schema__, 200
 
     def _register_doc(self, add_rule: RuleAdder) -> None:
-        if self._doc:
-            from .docs import render_docs
+        from .docs import render_docs
+        from .docs import serve_asset
 
-            add_rule(self._complete_url(str(self._doc)), "doc", lambda: render_docs(self))
-        root = self._complete_url("/") if self.prefix else "/"
         if self._doc:
-            add_rule(root, "root", self.output(self._render_root))
+            doc_path = self._complete_url(str(self._doc))
+            self.endpoints.update({"doc", "swaggerui"})
+            add_rule(doc_path, "doc", lambda: render_docs(self))
+            add_rule(doc_path.rstrip("/") + "/swaggerui/<path:filename>", "swaggerui", serve_asset)
+        self.endpoints.add("root")
+        add_rule(self.prefix or "/", "root", self.output(self._render_root))
 
     def _render_root(self) -> t.Any:
         from . import errors

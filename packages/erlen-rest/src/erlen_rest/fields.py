@@ -566,6 +566,9 @@ class Nested(Raw):
         value = get_value(key if self.attribute is None else self.attribute, obj)
         return self.output_item(value, ordered=ordered)
 
+    def output_value(self, value: t.Any, ordered: bool = False) -> t.Any:
+        return self.output_item(value, ordered=ordered)
+
     def output_item(self, item: t.Any, ordered: bool = False) -> t.Any:
         from .marshalling import marshal
 
@@ -689,7 +692,7 @@ class Wildcard(List):
         for key in keys:
             if key in exclude or not regex.match(str(key)):
                 continue
-            value = self.container.output_value(source[key])
+            value = self.container.output_item(source[key])
             if value is None and skip_none:
                 continue
             items.append((key, value))
@@ -738,7 +741,7 @@ class Polymorph(Nested):
         """Return the one model every mapped model inherits from; a ``ValueError`` when none."""
         candidates = [set(m.ancestors) | {m.name} for m in models]
         common = set.intersection(*candidates) if candidates else set()
-        parents = [m for m in models for p in m.__parents__ if p.name in common]
+        parents = [p for m in models for p in m.__parents__ if p.name in common]
         if not common or not parents:
             raise ValueError("Polymorph models must share a common parent model")
         return parents[0]
@@ -749,7 +752,7 @@ class Polymorph(Nested):
             from .mask import Mask
 
             other.mapping = {
-                cls: Mask(mask, skip=True).apply(getattr(m, "resolved", m)) if False else m.clone_masked(mask) if hasattr(m, "clone_masked") else m
+                cls: Mask(mask, skip=True).apply(getattr(m, "resolved", m))
                 for cls, m in self.mapping.items()
             }
         return other

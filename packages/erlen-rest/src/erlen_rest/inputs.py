@@ -239,7 +239,7 @@ class email:
             raise self.error(value, "{0} belongs to a forbidden domain")
         if _is_local(server) and not self.local:
             raise self.error(value)
-        if is_ip and not _is_local(server) and not self.ip:
+        if is_ip and not self.ip:
             raise self.error(value)
         if self.check and not is_ip and server != "localhost":
             try:

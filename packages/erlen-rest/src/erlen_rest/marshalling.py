@@ -67,10 +67,9 @@ def _marshal_one(
     items: list[tuple[str, t.Any]] = []
     plain_keys = [k for k, f in all_fields.items() if not isinstance(f, fields_mod.Wildcard)]
     for key, field in all_fields.items():
-        if isinstance(field, dict) and not hasattr(field, "__schema__"):
-            field = fields_mod.Nested(field)
-        elif isinstance(field, dict):
-            field = fields_mod.Nested(field)
+        if isinstance(field, dict):
+            items.append((key, marshal(data, field, skip_none=skip_none, ordered=ordered)))
+            continue
         field = fields_mod.get_field(field)
         if isinstance(field, fields_mod.Wildcard):
             source = getattr(field, "attribute", None)

@@ -50,9 +50,9 @@ class Mask(dict[str, t.Any]):
 
     def parse(self, mask: str) -> None:
         """Fill this mask from a string; raise :class:`ParseError` when malformed."""
-        if not mask:
-            return
         mask = mask.strip()
+        if not mask or mask == "{}":
+            return
         if mask.startswith("{"):
             if not mask.endswith("}"):
                 raise ParseError("Missing closing bracket in the mask")
@@ -99,28 +99,17 @@ class Mask(dict[str, t.Any]):
         return mask
 
     def apply(self, data: t.Any, skip: bool | None = None) -> t.Any:
-        """Return ``data`` (dict, object, list or fields) narrowed to this mask."""
+        """Return ``data`` (dict, object, list, or a dict of fields) narrowed to this mask."""
         skip = self.skip if skip is None else skip
-        from . import fields
-
         if isinstance(data, (list, tuple, set)):
             return [self.apply(item, skip) for item in data]
-        if isinstance(data, (fields.Nested, fields.List, fields.Polymorph)):
-            return data.clone(self)
-        if isinstance(data, fields.Raw) or (
-            isinstance(data, type) and issubclass(data, fields.Raw)
-        ):
-            field = data() if isinstance(data, type) else copy.copy(data)
-            field.mask = self
-            return field
         if data is None:
             return None
         if not (isinstance(data, cabc.Mapping) or hasattr(data, "__dict__")):
             raise MaskError(f"Mask is inconsistent with data of type {type(data).__name__}")
         is_fields = isinstance(data, cabc.Mapping) and _looks_like_fields(data)
-        star = self.get("*", False)
         out: dict[str, t.Any] = {}
-        if star is True:
+        if self.get("*", False) is True:
             keys: cabc.Iterable[str] = (
                 data.keys() if isinstance(data, cabc.Mapping) else vars(data).keys()
             )
@@ -130,19 +119,18 @@ class Mask(dict[str, t.Any]):
         for key, sub in self.items():
             if key == "*":
                 continue
-            present = _has(data, key)
-            if not present:
+            if not _has(data, key):
                 if is_fields or skip:
                     continue
                 out[key] = None
                 continue
             value = _get(data, key)
-            if sub is True:
+            if not isinstance(sub, Mask):
                 out[key] = value
-            elif isinstance(sub, Mask):
-                out[key] = sub.apply(value, skip) if value is not None else None
+            elif is_fields:
+                out[key] = _mask_field(value, sub)
             else:
-                out[key] = value
+                out[key] = sub.apply(value, skip) if value is not None else None
         return out
 
     def filter_data(self, data: t.Any) -> t.Any:
@@ -154,6 +142,28 @@ class Mask(dict[str, t.Any]):
         for key, value in self.items():
             parts.append(f"{key}{value}" if isinstance(value, Mask) else key)
         return "{" + ",".join(parts) + "}"
+
+
+def _mask_field(field: t.Any, mask: Mask) -> t.Any:
+    """Narrow one field with a nested mask; only object-like fields accept one."""
+    from . import fields
+
+    if isinstance(field, type) and issubclass(field, fields.Raw):
+        field = field()
+    if isinstance(field, cabc.Mapping) and not isinstance(field, fields.Raw):
+        return mask.apply(field)
+    if isinstance(field, (fields.Nested, fields.Polymorph)):
+        return field.clone(mask)
+    if isinstance(field, fields.List):
+        container = field.container
+        if isinstance(container, (fields.Nested, fields.Polymorph)) or type(container) is fields.Raw:
+            return field.clone(mask)
+        raise MaskError(f"Cannot apply a nested mask to a list of {type(container).__name__}")
+    if type(field) is fields.Raw:
+        other = copy.copy(field)
+        other.mask = mask
+        return other
+    raise MaskError(f"Cannot apply a nested mask to a {type(field).__name__} field")
 
 
 def _looks_like_fields(data: cabc.Mapping[str, t.Any]) -> bool:

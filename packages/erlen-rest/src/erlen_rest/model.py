@@ -168,9 +168,6 @@ class RawModel(ModelBase):
         self.__apidoc__.update(mask=mask)
         self.__mask__ = mask
         self.__strict__ = strict
-        for key, value in list(t.cast(dict[str, t.Any], self).items()):
-            if isinstance(value, dict) and not isinstance(value, ModelBase):
-                t.cast(dict[str, t.Any], self)[key] = fields_mod.Nested(RawModel_from(value))
 
     def schema_body(self) -> dict[str, t.Any]:
         """Return the object schema of this model's own fields."""
@@ -178,8 +175,11 @@ class RawModel(ModelBase):
         required: set[str] = set()
         discriminator = None
         for name, field in t.cast(dict[str, t.Any], self).items():
-            field = fields_mod.get_field(field) if not isinstance(field, dict) else field
-            properties[name] = field.__schema__ if not isinstance(field, dict) else {}
+            if isinstance(field, dict) and not isinstance(field, ModelBase):
+                properties[name] = Model("", field).schema_body()
+                continue
+            field = fields_mod.get_field(field)
+            properties[name] = field.__schema__
             if getattr(field, "required", False):
                 required.add(name)
             if getattr(field, "discriminator", False):
@@ -240,11 +240,6 @@ class RawModel(ModelBase):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
-
-
-def RawModel_from(value: dict[str, t.Any]) -> dict[str, t.Any]:
-    """Return an anonymous dict of fields unchanged (nested inline dicts)."""
-    return value
 
 
 class Model(RawModel, dict):  # type: ignore[misc]

@@ -25,7 +25,8 @@ def dumps(data: t.Any) -> str:
     settings = dict(current_app.config.get("RESTX_JSON") or current_app.config.get("RESTFUL_JSON") or {})
     if current_app.debug:
         settings.setdefault("indent", 4)
-    settings.setdefault("default", _default)
+    if "cls" not in settings:
+        settings.setdefault("default", _default)
     return json.dumps(data, **settings) + "\n"
 
 

@@ -81,6 +81,13 @@ def _read_json(req: t.Any) -> t.Any:
         return req.get_json()
 
 
+def _contains(source: t.Any, name: str) -> bool:
+    try:
+        return name in source
+    except TypeError:
+        return False
+
+
 class Argument:
     """One argument of a :class:`RequestParser`; see Flask-RESTful's options.
 
@@ -126,7 +133,12 @@ class Argument:
         return [self.location] if isinstance(self.location, str) else list(self.location)
 
     def source(self, req: t.Any) -> t.Any:
-        """Return the first non-empty container of values among the argument's locations."""
+        """Return the first container of values found among the argument's locations."""
+        for value in self._sources(req):
+            return value
+        return MultiDict()
+
+    def _sources(self, req: t.Any) -> t.Iterator[t.Any]:
         for location in self._locations():
             if location in {"json", "get_json"}:
                 value = _read_json(req)
@@ -137,13 +149,13 @@ class Argument:
             if value is None:
                 continue
             if location in {"json", "get_json"}:
-                return value
-            if hasattr(value, "getlist"):
-                return value
-            if isinstance(value, cabc.Mapping):
-                return MultiDict(value)
-            return MultiDict()
-        return MultiDict()
+                yield value
+            elif hasattr(value, "getlist"):
+                yield value
+            elif isinstance(value, cabc.Mapping):
+                yield MultiDict(value)
+            else:
+                yield MultiDict()
 
     def convert(self, value: t.Any, op: str) -> t.Any:
         """Convert one raw value with :attr:`type` (called as ``type(value, name, op)`` when it accepts that)."""
@@ -181,7 +193,12 @@ class Argument:
 
     def parse(self, req: t.Any, bundle_errors: bool = False) -> tuple[t.Any, t.Any]:
         """Return ``(value, found)`` for this argument in ``req``."""
-        source = self.source(req)
+        names = [self.name + op.replace("=", "", 1) for op in self.operators]
+        source: t.Any = MultiDict()
+        for candidate in self._sources(req):
+            if any(_contains(candidate, name) for name in names):
+                source = candidate
+                break
         results: list[t.Any] = []
         for operator in self.operators:
             name = self.name + operator.replace("=", "", 1)

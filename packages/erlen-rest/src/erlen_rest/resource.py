@@ -70,8 +70,8 @@ class Resource(MethodView):
 
     def validate_payload(self, func: t.Callable[..., t.Any]) -> None:
         """Validate the JSON body against the ``@expect(..., validate=True)`` models of ``func``."""
-        if getattr(func, "__apidoc__", False) is not False:
-            doc = func.__apidoc__  # type: ignore[attr-defined]
+        doc = getattr(func, "__apidoc__", None)
+        if isinstance(doc, dict):
             validate = doc.get("validate", None)
             if validate is None and self.api is not None:
                 validate = self.api._validate
