@@ -19,6 +19,7 @@ from . import reqparse as reqparse
 from . import utils as utils
 from ._http import HTTPStatus as HTTPStatus
 from .api import Api as Api
+from .conditional import etag as etag
 from .errors import RestError as RestError
 from .errors import SpecsError as SpecsError
 from .errors import ValidationError as ValidationError
@@ -31,10 +32,15 @@ from .model import Model as Model
 from .model import OrderedModel as OrderedModel
 from .model import SchemaModel as SchemaModel
 from .namespace import Namespace as Namespace
+from .pagination import CursorPage as CursorPage
+from .pagination import Page as Page
+from .pagination import cursor_paginate as cursor_paginate
+from .pagination import paginate as paginate
 from .resource import Resource as Resource
 from .swagger import Swagger as Swagger
 from .typed import Body as Body
 from .typed import Cookie as Cookie
+from .typed import File as File
 from .typed import Form as Form
 from .typed import Header as Header
 from .typed import Path as Path
@@ -46,6 +52,8 @@ __all__ = [
     "Api",
     "Body",
     "Cookie",
+    "CursorPage",
+    "File",
     "Form",
     "HTTPStatus",
     "Header",
@@ -53,6 +61,7 @@ __all__ = [
     "Model",
     "Namespace",
     "OrderedModel",
+    "Page",
     "Path",
     "Query",
     "Resource",
@@ -63,6 +72,8 @@ __all__ = [
     "ValidationError",
     "abort",
     "cors",
+    "cursor_paginate",
+    "etag",
     "fields",
     "inputs",
     "marshal",
@@ -72,6 +83,7 @@ __all__ = [
     "marshalling",
     "model",
     "namespace",
+    "paginate",
     "reqparse",
     "utils",
 ]
