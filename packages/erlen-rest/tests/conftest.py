@@ -3,6 +3,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from erlen import Erlen
 
 

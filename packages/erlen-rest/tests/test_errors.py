@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
-from erlen import Erlen
 from erlen import abort as erlen_abort
-
+from erlen import Erlen
+from erlen_rest import abort
 from erlen_rest import Api
 from erlen_rest import Resource
-from erlen_rest import abort
 
 
 def _api(app: Erlen) -> Api:
@@ -64,7 +63,9 @@ def test_message_mode(app: Erlen, client: t.Any) -> None:
     assert response.json == {"message": "No item 7", "item_id": 7}
 
 
-def test_errors_outside_the_api_keep_the_apps_handlers(app: Erlen, client: t.Any) -> None:
+def test_errors_outside_the_api_keep_the_apps_handlers(
+    app: Erlen, client: t.Any
+) -> None:
     @app.errorhandler(404)
     def not_found(error: Exception) -> t.Any:
         return "custom html 404", 404

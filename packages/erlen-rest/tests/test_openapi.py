@@ -8,12 +8,12 @@ import typing as t
 import pydantic
 import pytest
 import yaml
-from erlen import Erlen
 from openapi_spec_validator import validate
 
+from erlen import Erlen
 from erlen_rest import Api
-from erlen_rest import Resource
 from erlen_rest import fields
+from erlen_rest import Resource
 
 
 class Pet(pydantic.BaseModel):
@@ -76,15 +76,24 @@ def test_document_is_valid_openapi_3_1(app: Erlen, api: Api, client: t.Any) -> N
     assert spec["openapi"] == "3.1.0"
     assert client.get("/swagger.json").json == spec
     schemas = spec["components"]["schemas"]
-    assert schemas["Owner"]["properties"]["age"] == {"type": "integer", "exclusiveMinimum": 0}
+    assert schemas["Owner"]["properties"]["age"] == {
+        "type": "integer",
+        "exclusiveMinimum": 0,
+    }
     assert schemas["Owner"]["properties"]["name"]["examples"] == ["Ada"]
     assert schemas["Child"]["allOf"][0] == {"$ref": "#/components/schemas/Owner"}
     assert "Pet" in schemas
     get_owner = spec["paths"]["/owners/{owner_id}"]["get"]
-    assert {p["name"] for p in get_owner["parameters"]} == {"owner_id", "page", "X-Fields"}
+    assert {p["name"] for p in get_owner["parameters"]} == {
+        "owner_id",
+        "page",
+        "X-Fields",
+    }
     assert spec["paths"]["/owners/{owner_id}"]["put"]["deprecated"] is True
     create = spec["paths"]["/pets"]["post"]
-    assert create["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Pet"}
+    assert create["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Pet"
+    }
     assert "422" in create["responses"]
     assert spec["security"] == [{"bearer": []}]
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
@@ -112,7 +121,9 @@ def test_cli_without_api_is_a_clear_error() -> None:
     assert "no erlen-rest API" in result.output
 
 
-def test_docs_page_is_local_and_can_be_turned_off(app: Erlen, api: Api, client: t.Any) -> None:
+def test_docs_page_is_local_and_can_be_turned_off(
+    app: Erlen, api: Api, client: t.Any
+) -> None:
     response = client.get("/")
     assert response.status_code == 200
     body = response.get_data(as_text=True)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import typing as t
 
 from erlen import Erlen
-
 from erlen_rest import Api
-from erlen_rest import Resource
 from erlen_rest import cursor_paginate
 from erlen_rest import etag
 from erlen_rest import paginate
+from erlen_rest import Resource
 
 NUMBERS = list(range(1, 46))
 
@@ -79,7 +78,12 @@ def test_etag_if_none_match_and_if_match(app: Erlen, client: t.Any) -> None:
     response = client.get("/doc")
     assert response.headers["ETag"] == '"v1"'
     assert client.get("/doc", headers={"If-None-Match": '"v1"'}).status_code == 304
-    assert client.put("/doc", json={"name": "second"}, headers={"If-Match": '"v1"'}).status_code == 200
+    assert (
+        client.put(
+            "/doc", json={"name": "second"}, headers={"If-Match": '"v1"'}
+        ).status_code
+        == 200
+    )
     stale = client.put("/doc", json={"name": "lost"}, headers={"If-Match": '"v1"'})
     assert stale.status_code == 412
     assert state["name"] == "second"

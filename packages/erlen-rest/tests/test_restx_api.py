@@ -5,22 +5,25 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from erlen import Blueprint
 from erlen import Erlen
-
-from erlen_rest import Api
-from erlen_rest import Resource
 from erlen_rest import abort
+from erlen_rest import Api
 from erlen_rest import fields
 from erlen_rest import inputs
 from erlen_rest import marshal
 from erlen_rest import reqparse
+from erlen_rest import Resource
 
 
 def test_resource_namespace_and_model(app: Erlen, client: t.Any) -> None:
     api = Api(app, title="Todos")
     ns = api.namespace("todos", description="Todo operations")
-    todo = ns.model("Todo", {"id": fields.Integer(readonly=True), "task": fields.String(required=True)})
+    todo = ns.model(
+        "Todo",
+        {"id": fields.Integer(readonly=True), "task": fields.String(required=True)},
+    )
     store = {1: {"id": 1, "task": "write tests", "secret": "x"}}
 
     @ns.route("/<int:todo_id>")
@@ -91,7 +94,11 @@ def test_content_negotiation(app: Erlen, client: t.Any) -> None:
             return [1, 2, 3]
 
     assert client.get("/numbers", headers={"Accept": "text/csv"}).data == b"1,2,3"
-    assert client.get("/numbers", headers={"Accept": "application/json"}).json == [1, 2, 3]
+    assert client.get("/numbers", headers={"Accept": "application/json"}).json == [
+        1,
+        2,
+        3,
+    ]
     assert client.get("/numbers", headers={"Accept": "image/png"}).status_code == 406
 
 

@@ -7,9 +7,9 @@ import typing as t
 
 import pydantic
 import pytest
-from erlen import Erlen
 from werkzeug.datastructures import FileStorage
 
+from erlen import Erlen
 from erlen_rest import Api
 from erlen_rest import Cookie
 from erlen_rest import Form
@@ -78,19 +78,27 @@ def test_body_and_status_code(api: Api, client: t.Any) -> None:
     assert response.json == {"id": 1, "name": "pen?"}
 
 
-def test_validation_errors_are_422_with_location_message_type(api: Api, client: t.Any) -> None:
+def test_validation_errors_are_422_with_location_message_type(
+    api: Api, client: t.Any
+) -> None:
     response = client.post("/items?dry_run=maybe", json={"name": "", "price": -1})
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     errors = response.json["errors"]
-    assert {tuple(e["loc"]) for e in errors} == {("body", "name"), ("body", "price"), ("query", "dry_run")}
+    assert {tuple(e["loc"]) for e in errors} == {
+        ("body", "name"),
+        ("body", "price"),
+        ("query", "dry_run"),
+    }
     assert all(e["msg"] and e["type"] for e in errors)
 
 
 def test_missing_body_and_constraints(api: Api, client: t.Any) -> None:
     response = client.post("/items")
     assert response.status_code == 422
-    assert response.json["errors"] == [{"loc": ["body"], "msg": "Field required", "type": "missing"}]
+    assert response.json["errors"] == [
+        {"loc": ["body"], "msg": "Field required", "type": "missing"}
+    ]
     response = client.get("/limits?n=11")
     assert response.status_code == 422
     assert response.json["errors"][0]["loc"] == ["query", "n"]
@@ -98,12 +106,20 @@ def test_missing_body_and_constraints(api: Api, client: t.Any) -> None:
 
 
 def test_non_json_body_and_malformed_json(api: Api, client: t.Any) -> None:
-    assert client.post("/items", data="name=x", content_type="text/plain").status_code == 415
-    assert client.post("/items", data="{oops", content_type="application/json").status_code == 400
+    assert (
+        client.post("/items", data="name=x", content_type="text/plain").status_code
+        == 415
+    )
+    assert (
+        client.post("/items", data="{oops", content_type="application/json").status_code
+        == 400
+    )
 
 
 def test_form_and_file(api: Api, client: t.Any) -> None:
-    response = client.post("/upload", data={"title": "doc", "file": (io.BytesIO(b"hello"), "a.txt")})
+    response = client.post(
+        "/upload", data={"title": "doc", "file": (io.BytesIO(b"hello"), "a.txt")}
+    )
     assert response.json == {"title": "doc", "size": 5}
     response = client.post("/upload", data={"title": "doc"})
     assert response.status_code == 422

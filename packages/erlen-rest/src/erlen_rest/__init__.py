@@ -11,8 +11,8 @@ from __future__ import annotations
 from . import cors as cors
 from . import fields as fields
 from . import inputs as inputs
-from . import mask as mask
 from . import marshalling as marshalling
+from . import mask as mask
 from . import model as model
 from . import namespace as namespace
 from . import reqparse as reqparse
@@ -20,10 +20,10 @@ from . import utils as utils
 from ._http import HTTPStatus as HTTPStatus
 from .api import Api as Api
 from .conditional import etag as etag
+from .errors import abort as abort
 from .errors import RestError as RestError
 from .errors import SpecsError as SpecsError
 from .errors import ValidationError as ValidationError
-from .errors import abort as abort
 from .marshalling import marshal as marshal
 from .marshalling import marshal_with as marshal_with
 from .marshalling import marshal_with_field as marshal_with_field
@@ -32,9 +32,9 @@ from .model import Model as Model
 from .model import OrderedModel as OrderedModel
 from .model import SchemaModel as SchemaModel
 from .namespace import Namespace as Namespace
+from .pagination import cursor_paginate as cursor_paginate
 from .pagination import CursorPage as CursorPage
 from .pagination import Page as Page
-from .pagination import cursor_paginate as cursor_paginate
 from .pagination import paginate as paginate
 from .resource import Resource as Resource
 from .swagger import Swagger as Swagger

@@ -22,13 +22,6 @@ import typing as t
 from collections import OrderedDict
 from http import HTTPStatus
 
-from erlen import Blueprint
-from erlen import current_app
-from erlen import has_request_context
-from erlen import make_response as erlen_make_response
-from erlen import request
-from erlen import url_for
-from erlen.signals import got_request_exception
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
@@ -37,12 +30,20 @@ from werkzeug.exceptions import NotAcceptable
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as _BaseResponse
 
-from .extension import RestExtension
+from erlen import Blueprint
+from erlen import current_app
+from erlen import has_request_context
+from erlen import make_response as erlen_make_response
+from erlen import request
+from erlen import url_for
+from erlen.signals import got_request_exception
+
 from .extension import rest_extension
+from .extension import RestExtension
 from .namespace import Namespace
 from .postman import PostmanCollectionV1
-from .reqparse import RequestParser
 from .representations import output_json
+from .reqparse import RequestParser
 from .utils import camel_to_dash
 from .utils import default_id as _default_id
 from .utils import unpack
@@ -126,7 +127,9 @@ class Api:
         self.namespaces: list[Namespace] = []
         self.default_swagger_filename = default_swagger_filename
         self.ns_paths: dict[Namespace, str] = {}
-        self.representations: dict[str, t.Callable[..., t.Any]] = OrderedDict(DEFAULT_REPRESENTATIONS)
+        self.representations: dict[str, t.Callable[..., t.Any]] = OrderedDict(
+            DEFAULT_REPRESENTATIONS
+        )
         self.urls: dict[str, t.Any] = {}
         self.prefix = prefix
         self.default_mediatype = default_mediatype
@@ -135,7 +138,9 @@ class Api:
         self.serve_challenge_on_401 = serve_challenge_on_401
         self.blueprint_setup: BlueprintSetupState | None = None
         self.endpoints: set[str] = set()
-        self.resources: list[tuple[type, Namespace, tuple[str, ...], dict[str, t.Any]]] = []
+        self.resources: list[
+            tuple[type, Namespace, tuple[str, ...], dict[str, t.Any]]
+        ] = []
         self.app: t.Any = None
         self.blueprint: Blueprint | None = None
         self.url_scheme = url_scheme
@@ -158,7 +163,16 @@ class Api:
     def init_app(self, app: t.Any, **kwargs: t.Any) -> None:
         """Bind the API to an app or a blueprint; options as in the constructor may be given again."""
         self.app = app
-        for key in ("title", "description", "terms_url", "license", "license_url", "contact", "contact_url", "contact_email"):
+        for key in (
+            "title",
+            "description",
+            "terms_url",
+            "license",
+            "license_url",
+            "contact",
+            "contact_url",
+            "contact_email",
+        ):
             if key in kwargs:
                 setattr(self, key, kwargs[key])
         self._add_specs = kwargs.get("add_specs", True)
@@ -220,7 +234,9 @@ class Api:
                     break
         return endpoint
 
-    def register_resource(self, namespace: Namespace, resource: type, *urls: str, **kwargs: t.Any) -> str:
+    def register_resource(
+        self, namespace: Namespace, resource: type, *urls: str, **kwargs: t.Any
+    ) -> str:
         """Register a resource of ``namespace`` on ``urls``; return its endpoint."""
         endpoint = kwargs.pop("endpoint", None)
         endpoint = str(endpoint or self.default_endpoint(resource, namespace))
@@ -246,7 +262,11 @@ class Api:
         resource_class_args = kwargs.pop("resource_class_args", ())
         resource_class_kwargs = kwargs.pop("resource_class_kwargs", {})
         kwargs.pop("route_doc", None)
-        full_endpoint = self.endpoint(endpoint) if self.blueprint_setup is None else f"{self.blueprint_setup.name}.{endpoint}"
+        full_endpoint = (
+            self.endpoint(endpoint)
+            if self.blueprint_setup is None
+            else f"{self.blueprint_setup.name}.{endpoint}"
+        )
         existing = app.view_functions.get(full_endpoint)
         if existing is not None:
             previous = getattr(existing, "view_class", None)
@@ -257,7 +277,11 @@ class Api:
                 )
         resource.mediatypes = self.mediatypes_method()  # type: ignore[attr-defined]
         resource.endpoint = endpoint  # type: ignore[attr-defined]
-        view = self.output(resource.as_view(endpoint, self, *resource_class_args, **resource_class_kwargs))  # type: ignore[attr-defined]
+        view = self.output(
+            t.cast(t.Any, resource).as_view(
+                endpoint, self, *resource_class_args, **resource_class_kwargs
+            )
+        )
         for decorator in itertools.chain(namespace.decorators, self.decorators):
             view = decorator(view)
         if getattr(view, "__name__", endpoint) != endpoint:
@@ -291,7 +315,9 @@ class Api:
         if path is not None:
             self.ns_paths[ns] = path
         for resource, urls, kwargs in ns.resources:
-            self.register_resource(ns, resource, *self.ns_urls(ns, urls), **dict(kwargs))
+            self.register_resource(
+                ns, resource, *self.ns_urls(ns, urls), **dict(kwargs)
+            )
         for name, definition in ns.models.items():
             self.models[name] = definition
         if not self.authorizations and ns.authorizations:
@@ -303,7 +329,11 @@ class Api:
             self._configure_namespace_logger(app, ns)
 
     def __getattr__(self, name: str) -> t.Any:
-        if name in {"default_namespace", "__setstate__", "__getstate__"} or name.startswith("__"):
+        if name in {
+            "default_namespace",
+            "__setstate__",
+            "__getstate__",
+        } or name.startswith("__"):
             raise AttributeError(name)
         try:
             return getattr(self.default_namespace, name)
@@ -336,7 +366,9 @@ class Api:
         """Register a typed ``DELETE`` endpoint."""
         return self.endpoint_route(rule, methods=["DELETE"], **options)
 
-    def endpoint_route(self, rule: str, methods: list[str], **options: t.Any) -> t.Callable[[t.Any], t.Any]:
+    def endpoint_route(
+        self, rule: str, methods: list[str], **options: t.Any
+    ) -> t.Callable[[t.Any], t.Any]:
         """Register a function as a typed endpoint: inputs from its type hints, output from ``response_model``."""
         from .typed import TypedRoute
 
@@ -373,7 +405,13 @@ class Api:
         """Build a response in the best media type the client accepts (406 when none fits)."""
         fallback = kwargs.pop("fallback_mediatype", None)
         default_mediatype = fallback or self.default_mediatype
-        mediatype = request.accept_mimetypes.best_match(list(self.representations), default=default_mediatype)
+        mediatype = (
+            request.accept_mimetypes.best_match(list(self.representations))
+            if default_mediatype is None
+            else request.accept_mimetypes.best_match(
+                list(self.representations), default=default_mediatype
+            )
+        )
         if mediatype is None:
             raise NotAcceptable()
         if mediatype in self.representations:
@@ -395,7 +433,12 @@ class Api:
 
     def mediatypes(self) -> list[str]:
         """The media types of the request's ``Accept`` header, best first."""
-        return [h for h, q in sorted(request.accept_mimetypes, key=lambda x: x[1], reverse=True)]
+        return [
+            h
+            for h, q in sorted(
+                request.accept_mimetypes, key=lambda x: x[1], reverse=True
+            )
+        ]
 
     def representation(self, mediatype: str) -> t.Callable[[t.Any], t.Any]:
         """Register a function ``(data, code, headers) -> Response`` for ``mediatype``."""
@@ -448,22 +491,31 @@ class Api:
         for exc_class, handler in self._own_and_child_error_handlers.items():
             if isinstance(e, exc_class):
                 result = handler(e)
-                default_data, code, headers = unpack(result, HTTPStatus.INTERNAL_SERVER_ERROR)
+                default_data, code, headers = unpack(
+                    result, HTTPStatus.INTERNAL_SERVER_ERROR
+                )
                 handled = True
                 break
         if not handled:
             got_request_exception.send(current_app._get_current_object(), exception=e)  # type: ignore[attr-defined]
             if isinstance(e, HTTPException):
-                code = e.code if e.code is not None else (e.response.status_code if e.response is not None else 500)
+                code = (
+                    e.code
+                    if e.code is not None
+                    else (e.response.status_code if e.response is not None else 500)
+                )
                 description = e.description or HTTPStatus(code).phrase
                 default_data = {"message": description}
                 headers = Headers(
-                    (k, v) for k, v in e.get_response().headers.items()
+                    (k, v)
+                    for k, v in e.get_response().headers.items()
                     if k.lower() not in {"content-type", "content-length"}
                 )
             elif self._default_error_handler is not None:
                 result = self._default_error_handler(e)
-                default_data, code, headers = unpack(result, HTTPStatus.INTERNAL_SERVER_ERROR)
+                default_data, code, headers = unpack(
+                    result, HTTPStatus.INTERNAL_SERVER_ERROR
+                )
                 handled = True
             else:
                 if self._propagate():
@@ -478,8 +530,13 @@ class Api:
         data = getattr(e, "data", default_data)
         fallback = None
         if code >= 500 and not isinstance(e, HTTPException) and not handled:
-            current_app.log_exception(sys.exc_info())  # type: ignore[arg-type]
-        elif code == HTTPStatus.NOT_FOUND and self._help_on_404_enabled() and isinstance(data, dict) and "message" in data:
+            current_app.log_exception(sys.exc_info())
+        elif (
+            code == HTTPStatus.NOT_FOUND
+            and self._help_on_404_enabled()
+            and isinstance(data, dict)
+            and "message" in data
+        ):
             data = dict(data, message=self._help_on_404(data.get("message", "")))
         elif code == HTTPStatus.NOT_ACCEPTABLE and self.default_mediatype is None:
             supported = list(self.representations)
@@ -504,7 +561,11 @@ class Api:
             title = HTTPStatus(code).phrase
         except ValueError:
             title = "Error"
-        problem: dict[str, t.Any] = {"type": "about:blank", "title": title, "status": code}
+        problem: dict[str, t.Any] = {
+            "type": "about:blank",
+            "title": title,
+            "status": code,
+        }
         if "message" in data:
             problem["detail"] = data["message"]
         for key, value in data.items():
@@ -516,14 +577,14 @@ class Api:
 
     def _help_on_404_enabled(self) -> bool:
         config = current_app.config
-        return bool(config.get("RESTX_ERROR_404_HELP", config.get("ERROR_404_HELP", True)))
+        return bool(
+            config.get("RESTX_ERROR_404_HELP", config.get("ERROR_404_HELP", True))
+        )
 
     def _help_on_404(self, message: str) -> str:
         if not has_request_context():
             return message
-        rules = {
-            rule.rule: rule for rule in current_app.url_map.iter_rules()
-        }
+        rules = {rule.rule: rule for rule in current_app.url_map.iter_rules()}
         close = difflib.get_close_matches(request.path, list(rules))
         if close:
             message = (message.rstrip(".") + ". " if message else "") + (
@@ -533,7 +594,9 @@ class Api:
             )
         return message
 
-    def error_router(self, original_handler: t.Callable[[Exception], t.Any], e: Exception) -> t.Any:
+    def error_router(
+        self, original_handler: t.Callable[[Exception], t.Any], e: Exception
+    ) -> t.Any:
         """Handle ``e`` with the API when the request is one of its routes, else with ``original_handler``."""
         if self._has_fr_route():
             try:
@@ -578,17 +641,21 @@ class Api:
             prefix = f"{self.blueprint.name}."
             if not endpoint.startswith(prefix):
                 return False
-            endpoint = endpoint[len(prefix):]
+            endpoint = endpoint[len(prefix) :]
         return endpoint in self.endpoints
 
     def _register_routing_error_handlers(self, app: Erlen) -> None:
         codes = [405] + ([404] if self.catch_all_404s else [])
         for code in codes:
-            previous = getattr(app, "error_handler_spec", {}).get(None, {}).get(code, {})
+            previous = (
+                getattr(app, "error_handler_spec", {}).get(None, {}).get(code, {})
+            )
             exc_class = MethodNotAllowed if code == 405 else NotFound
             before = previous.get(exc_class)
 
-            def handler(e: Exception, before: t.Any = before, code: int = code) -> t.Any:
+            def handler(
+                e: Exception, before: t.Any = before, code: int = code
+            ) -> t.Any:
                 if code == 404 or self._routing_match_is_ours():
                     return self.handle_error(e)
                 if before is not None:
@@ -619,10 +686,18 @@ class Api:
 
     def _register_specs(self, add_rule: RuleAdder) -> None:
         self.endpoints.add("specs")
-        add_rule(self._complete_url("/" + self.default_swagger_filename), "specs", self.output(self._specs_view))
+        add_rule(
+            self._complete_url("/" + self.default_swagger_filename),
+            "specs",
+            self.output(self._specs_view),
+        )
         if self.default_swagger_filename != "openapi.json":
             self.endpoints.add("openapi")
-            add_rule(self._complete_url("/openapi.json"), "openapi", self.output(self._specs_view))
+            add_rule(
+                self._complete_url("/openapi.json"),
+                "openapi",
+                self.output(self._specs_view),
+            )
 
     def _specs_view(self) -> t.Any:
         return self.__schema__, 200
@@ -635,7 +710,11 @@ class Api:
             doc_path = self._complete_url(str(self._doc))
             self.endpoints.update({"doc", "swaggerui"})
             add_rule(doc_path, "doc", lambda: render_docs(self))
-            add_rule(doc_path.rstrip("/") + "/swaggerui/<path:filename>", "swaggerui", serve_asset)
+            add_rule(
+                doc_path.rstrip("/") + "/swaggerui/<path:filename>",
+                "swaggerui",
+                serve_asset,
+            )
         self.endpoints.add("root")
         add_rule(self.prefix or "/", "root", self.output(self._render_root))
 
@@ -659,13 +738,23 @@ class Api:
     @property
     def specs_url(self) -> str:
         """The URL of the OpenAPI document."""
-        return url_for(self.endpoint("specs"), _external=bool(self.url_scheme), _scheme=self.url_scheme) if self.url_scheme else url_for(self.endpoint("specs"))
+        return (
+            url_for(
+                self.endpoint("specs"),
+                _external=bool(self.url_scheme),
+                _scheme=self.url_scheme,
+            )
+            if self.url_scheme
+            else url_for(self.endpoint("specs"))
+        )
 
     @property
     def base_url(self) -> str:
         """The API's absolute root URL."""
         if self.url_scheme:
-            return url_for(self.endpoint("root"), _scheme=self.url_scheme, _external=True)
+            return url_for(
+                self.endpoint("root"), _scheme=self.url_scheme, _external=True
+            )
         return url_for(self.endpoint("root"), _external=True)
 
     @property
@@ -687,7 +776,9 @@ class Api:
         """Return a new :class:`~erlen_rest.reqparse.RequestParser`."""
         return RequestParser()
 
-    def as_postman(self, urlvars: bool = False, swagger: bool = False) -> dict[str, t.Any]:
+    def as_postman(
+        self, urlvars: bool = False, swagger: bool = False
+    ) -> dict[str, t.Any]:
         """Export the API as a Postman collection (v1)."""
         return PostmanCollectionV1(self, swagger=swagger).as_dict(urlvars=urlvars)
 

@@ -6,6 +6,7 @@ import json
 import typing as t
 
 import click
+
 from erlen import current_app
 from erlen.cli import AppGroup
 
@@ -21,22 +22,44 @@ def _documents() -> list[dict[str, t.Any]]:
 
 
 @rest_group.command("spec")
-@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write to this file instead of printing.")
-@click.option("--api", "index", type=int, default=0, show_default=True, help="Which API, when the app has several (0 is the first).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "yaml"]),
+    default="json",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file instead of printing.",
+)
+@click.option(
+    "--api",
+    "index",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Which API, when the app has several (0 is the first).",
+)
 def spec_command(fmt: str, output: str | None, index: int) -> None:
     """Print (or write) the OpenAPI 3.1 document."""
     documents = _documents()
     if not documents:
         raise click.ClickException("The app has no erlen-rest API.")
     if not 0 <= index < len(documents):
-        raise click.ClickException(f"There is no API number {index}; the app has {len(documents)}.")
+        raise click.ClickException(
+            f"There is no API number {index}; the app has {len(documents)}."
+        )
     document = documents[index]
     if fmt == "yaml":
         try:
             import yaml
         except ImportError:
-            raise click.ClickException("YAML output needs PyYAML: pip install 'erlen-rest[yaml]'.") from None
+            raise click.ClickException(
+                "YAML output needs PyYAML: pip install 'erlen-rest[yaml]'."
+            ) from None
         text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(document, indent=2, sort_keys=False) + "\n"

@@ -14,9 +14,10 @@ import hashlib
 import json
 import typing as t
 
+from werkzeug.wrappers import Response as _BaseResponse
+
 from erlen import make_response
 from erlen import request
-from werkzeug.wrappers import Response as _BaseResponse
 
 from .errors import abort
 from .utils import unpack
@@ -28,7 +29,9 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 def compute_etag(data: t.Any) -> str:
     """Return a strong ETag (a hash) for JSON-able data."""
-    payload = json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
+    payload = json.dumps(
+        data, sort_keys=True, default=str, separators=(",", ":")
+    ).encode()
     return hashlib.sha256(payload).hexdigest()[:32]
 
 
@@ -42,8 +45,15 @@ def etag(current: t.Callable[..., str | None] | None = None) -> t.Callable[[F], 
                 expected = request.if_match
                 if expected:
                     value = current(**kwargs)
-                    if value is None or not expected.contains(value) and not expected.star_tag:
-                        abort(412, "The resource changed since you last read it (If-Match did not match).")
+                    if (
+                        value is None
+                        or not expected.contains(value)
+                        and not expected.star_tag
+                    ):
+                        abort(
+                            412,
+                            "The resource changed since you last read it (If-Match did not match).",
+                        )
             result = func(*args, **kwargs)
             if isinstance(result, _BaseResponse):
                 return result

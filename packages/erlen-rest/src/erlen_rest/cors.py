@@ -40,7 +40,9 @@ def crossdomain(
     methods_value = join(sorted(x.upper() for x in methods)) if methods else None
     headers_value = join(headers)
     expose_value = join(expose_headers)
-    origin_value = origin if isinstance(origin, str) or origin is None else ", ".join(origin)
+    origin_value = (
+        origin if isinstance(origin, str) or origin is None else ", ".join(origin)
+    )
     seconds = max_age.total_seconds() if isinstance(max_age, dt.timedelta) else max_age
 
     def decorator(f: F) -> F:
@@ -55,7 +57,10 @@ def crossdomain(
             h = resp.headers
             if origin_value is not None:
                 h["Access-Control-Allow-Origin"] = origin_value
-            h["Access-Control-Allow-Methods"] = methods_value or current_app.make_default_options_response().headers.get("Allow", "")
+            h["Access-Control-Allow-Methods"] = (
+                methods_value
+                or current_app.make_default_options_response().headers.get("Allow", "")
+            )
             h["Access-Control-Max-Age"] = str(int(seconds))
             if credentials:
                 h["Access-Control-Allow-Credentials"] = "true"

@@ -37,7 +37,13 @@ def swagger_ui_path() -> str | None:
 def serve_asset(filename: str) -> t.Any:
     """Serve one Swagger UI file (404 when the assets are not installed)."""
     path = swagger_ui_path()
-    if path is None or filename not in {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png", "oauth2-redirect.html"}:
+    if path is None or filename not in {
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-ui-standalone-preset.js",
+        "favicon-32x32.png",
+        "oauth2-redirect.html",
+    }:
         errors.abort(404)
     return send_from_directory(path, filename)
 
@@ -53,7 +59,11 @@ def render_docs(api: Api) -> t.Any:
         errors.abort(404)
     if api._doc_view is not None:
         return api._doc_view()
-    spec = url_for(api.endpoint("openapi")) if "openapi" in api.endpoints else api.specs_url
+    spec = (
+        url_for(api.endpoint("openapi"))
+        if "openapi" in api.endpoints
+        else api.specs_url
+    )
     title = html.escape(api.title)
     if swagger_ui_path() is None:
         body = (
@@ -64,13 +74,19 @@ def render_docs(api: Api) -> t.Any:
             "<p>Install <code>erlen-rest[docs]</code> for Swagger UI.</p></body></html>"
         )
         return make_response(body)
-    asset = lambda name: html.escape(url_for(api.endpoint("swaggerui"), filename=name))  # noqa: E731
+
+    def asset(name: str) -> str:
+        return html.escape(url_for(api.endpoint("swaggerui"), filename=name))
+
     validator = config.get("SWAGGER_VALIDATOR_URL")
-    submit = config.get("SWAGGER_SUPPORTED_SUBMIT_METHODS", ["get", "put", "post", "delete", "options", "head", "patch", "trace"])
+    submit = config.get(
+        "SWAGGER_SUPPORTED_SUBMIT_METHODS",
+        ["get", "put", "post", "delete", "options", "head", "patch", "trace"],
+    )
     lines = [
         f"url: {_js(spec)},",
         f"validatorUrl: {_js(validator) if validator else 'null'} || null,",
-        "dom_id: \"#swagger-ui\",",
+        'dom_id: "#swagger-ui",',
         "deepLinking: true,",
         f"docExpansion: {_js(config.get('SWAGGER_UI_DOC_EXPANSION', 'none'))},",
         f"displayOperationId: {_js(bool(config.get('SWAGGER_UI_OPERATION_ID', False)))},",
@@ -78,7 +94,7 @@ def render_docs(api: Api) -> t.Any:
         f"supportedSubmitMethods: {_js(submit)},",
         "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],",
         "plugins: [SwaggerUIBundle.plugins.DownloadUrl],",
-        "layout: \"StandaloneLayout\"",
+        'layout: "StandaloneLayout"',
     ]
     body = (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import default_exceptions
+from werkzeug.exceptions import HTTPException
 
 __all__ = ["RestError", "SpecsError", "ValidationError", "abort"]
 

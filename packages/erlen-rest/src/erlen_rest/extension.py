@@ -55,7 +55,9 @@ class RestExtension(Extension[RestState]):
         if api not in state.apis:
             state.apis.append(api)
 
-    def deploy_problems(self, app: Erlen, state: RestState) -> cabc.Iterable[DeployProblem]:
+    def deploy_problems(
+        self, app: Erlen, state: RestState
+    ) -> cabc.Iterable[DeployProblem]:
         """Warn when an API's docs UI is served in production and nobody decided it should be."""
         if app.config.get("REST_DOCS") is not None:
             return

@@ -170,7 +170,9 @@ class Raw:
         """Turn a present, non-``None`` value into its output form."""
         return value
 
-    def output(self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any) -> t.Any:
+    def output(
+        self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any
+    ) -> t.Any:
         """Read ``key`` (or :attr:`attribute`) from ``obj`` and format it."""
         value = get_value(key if self.attribute is None else self.attribute, obj)
         return self.output_value(value, ordered=ordered)
@@ -243,7 +245,9 @@ class NumberMixin:
         self.exclusiveMaximum = kwargs.pop("exclusiveMax", None)
         self.multiple = kwargs.pop("multiple", None)
 
-    def _minmax_schema(self, convert: t.Callable[[t.Any], t.Any] = lambda v: v) -> dict[str, t.Any]:
+    def _minmax_schema(
+        self, convert: t.Callable[[t.Any], t.Any] = lambda v: v
+    ) -> dict[str, t.Any]:
         minimum = _call(self.minimum)
         maximum = _call(self.maximum)
         return {
@@ -357,7 +361,9 @@ class Fixed(Float):
     def format(self, value: t.Any) -> t.Any:
         number = decimal.Decimal(str(value) if isinstance(value, float) else value)
         if not number.is_finite():
-            raise MarshallingError("Cannot format a non-finite number as a fixed decimal")
+            raise MarshallingError(
+                "Cannot format a non-finite number as a fixed decimal"
+            )
         return str(number.quantize(self.precision, rounding=decimal.ROUND_HALF_EVEN))
 
 
@@ -371,7 +377,15 @@ class Boolean(Raw):
 
     def format(self, value: t.Any) -> t.Any:
         if isinstance(value, str):
-            return value.strip().lower() not in {"", "false", "0", "off", "no", "n", "f"}
+            return value.strip().lower() not in {
+                "",
+                "false",
+                "0",
+                "off",
+                "no",
+                "n",
+                "f",
+            }
         return bool(value)
 
 
@@ -472,7 +486,9 @@ class FormattedString(StringMixin, Raw):
         super().__init__(**kwargs)
         self.src_str = str(src_str)
 
-    def output(self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any) -> t.Any:
+    def output(
+        self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any
+    ) -> t.Any:
         try:
             data = to_marshallable_type(obj)
             return self.src_str.format(**data)
@@ -508,7 +524,9 @@ class Url(StringMixin, Raw):
         self.absolute = absolute
         self.scheme = scheme
 
-    def output(self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any) -> t.Any:
+    def output(
+        self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any
+    ) -> t.Any:
         try:
             data = to_marshallable_type(obj)
             endpoint = self.endpoint if self.endpoint is not None else request.endpoint
@@ -562,7 +580,9 @@ class Nested(Raw):
             return model()
         return model
 
-    def output(self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any) -> t.Any:
+    def output(
+        self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any
+    ) -> t.Any:
         value = get_value(key if self.attribute is None else self.attribute, obj)
         return self.output_item(value, ordered=ordered)
 
@@ -632,11 +652,17 @@ class List(Raw):
     def format(self, value: t.Any) -> t.Any:
         if isinstance(value, (set, frozenset)):
             value = list(value)
-        if isinstance(value, cabc.Mapping) or not isinstance(value, cabc.Iterable) or isinstance(value, (str, bytes)):
+        if (
+            isinstance(value, cabc.Mapping)
+            or not isinstance(value, cabc.Iterable)
+            or isinstance(value, (str, bytes))
+        ):
             value = [value]
         return [self.container.output_item(item) for item in value]
 
-    def output(self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any) -> t.Any:
+    def output(
+        self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any
+    ) -> t.Any:
         value = get_value(key if self.attribute is None else self.attribute, obj)
         if value is None:
             default = _call(self.default)
@@ -685,7 +711,11 @@ class Wildcard(List):
         elif isinstance(obj, cabc.Mapping):
             keys, source = list(obj.keys()), obj
         else:
-            keys = [k for k in dir(obj) if not k.startswith("_") and not callable(getattr(obj, k, None))]
+            keys = [
+                k
+                for k in dir(obj)
+                if not k.startswith("_") and not callable(getattr(obj, k, None))
+            ]
             source = {k: getattr(obj, k) for k in keys}
         regex = re.compile(fnmatch.translate(pattern), re.IGNORECASE)
         items: list[tuple[str, t.Any]] = []
@@ -711,13 +741,20 @@ class Wildcard(List):
 class Polymorph(Nested):
     """A nested object whose model depends on its class: ``{Class: model}``."""
 
-    def __init__(self, mapping: cabc.Mapping[type, t.Any], required: bool = False, **kwargs: t.Any) -> None:
+    def __init__(
+        self,
+        mapping: cabc.Mapping[type, t.Any],
+        required: bool = False,
+        **kwargs: t.Any,
+    ) -> None:
         self.mapping = dict(mapping)
         parent = self.resolve_ancestor(list(self.mapping.values()))
         super().__init__(parent, allow_null=not required, **kwargs)
         self.required = required
 
-    def output(self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any) -> t.Any:
+    def output(
+        self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any
+    ) -> t.Any:
         value = get_value(key if self.attribute is None else self.attribute, obj)
         if value is None:
             default = _call(self.default)
@@ -732,9 +769,13 @@ class Polymorph(Nested):
         if item is None:
             return None
         exact = [model for cls, model in self.mapping.items() if type(item) is cls]
-        candidates = exact or [m for cls, m in self.mapping.items() if isinstance(item, cls)]
+        candidates = exact or [
+            m for cls, m in self.mapping.items() if isinstance(item, cls)
+        ]
         if len(candidates) != 1:
-            raise ValueError(f"Unable to choose a model for an object of type {type(item).__name__}")
+            raise ValueError(
+                f"Unable to choose a model for an object of type {type(item).__name__}"
+            )
         return marshal(item, candidates[0], ordered=ordered)
 
     def resolve_ancestor(self, models: list[t.Any]) -> t.Any:
@@ -765,7 +806,9 @@ class ClassName(String):
         super().__init__(**kwargs)
         self.dash = dash
 
-    def output(self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any) -> t.Any:
+    def output(
+        self, key: t.Any, obj: t.Any, ordered: bool = False, **kwargs: t.Any
+    ) -> t.Any:
         name = type(obj).__name__
         if name == "dict":
             return "object"

@@ -45,7 +45,10 @@ netloc_regex = re.compile(
     re.IGNORECASE,
 )
 
-_URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<netloc>[^/?#\s]+)(?P<rest>[/?#]\S*)?$", re.IGNORECASE)
+_URL = re.compile(
+    r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<netloc>[^/?#\s]+)(?P<rest>[/?#]\S*)?$",
+    re.IGNORECASE,
+)
 
 
 def _schema(type_: str, **extra: t.Any) -> dict[str, t.Any]:
@@ -168,7 +171,13 @@ class URL:
             raise self.error(value)
         if scheme not in self.schemes:
             raise self.error(value, "Protocol is not allowed")
-        host = parts["localhost"] or parts["ipv4"] or parts["ipv6"] or parts["domain"] or ""
+        host = (
+            parts["localhost"]
+            or parts["ipv4"]
+            or parts["ipv6"]
+            or parts["domain"]
+            or ""
+        )
         is_ip = bool(parts["ipv4"] or parts["ipv6"])
         if is_ip and not self.ip and not _is_local(host):
             raise self.error(value, "IP is not allowed")
@@ -309,7 +318,9 @@ def _parse_iso(value: str) -> tuple[dt.datetime, dt.timedelta, bool]:
             digits = tz[1:].replace(":", "")
             offset = dt.timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
             tzinfo = dt.timezone(sign * offset)
-    result = dt.datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=tzinfo)
+    result = dt.datetime(
+        day.year, day.month, day.day, hour, minute, second, micro, tzinfo=tzinfo
+    )
     if match.group("second") is not None:
         resolution = dt.timedelta(seconds=1)
     elif match.group("minute") is not None:
@@ -325,14 +336,19 @@ def _parse_duration(value: str) -> dt.timedelta:
         raise ValueError(value)
     parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
     return dt.timedelta(
-        days=parts["years"] * 365 + parts["months"] * 30 + parts["weeks"] * 7 + parts["days"],
+        days=parts["years"] * 365
+        + parts["months"] * 30
+        + parts["weeks"] * 7
+        + parts["days"],
         hours=parts["hours"],
         minutes=parts["minutes"],
         seconds=parts["seconds"],
     )
 
 
-def iso8601interval(value: str, argument: str = "argument") -> tuple[dt.datetime, dt.datetime]:
+def iso8601interval(
+    value: str, argument: str = "argument"
+) -> tuple[dt.datetime, dt.datetime]:
     """Parse an ISO 8601 interval (``start/end``, ``start/duration`` or a single date-time) into UTC bounds."""
     try:
         start_text, _, end_text = value.partition("/")
@@ -365,7 +381,9 @@ def _positive_int(value: t.Any, argument: str, minimum: int, what: str) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ValueError(f"Invalid {argument}: {value}. {argument} must be {what}") from None
+        raise ValueError(
+            f"Invalid {argument}: {value}. {argument} must be {what}"
+        ) from None
     if number < minimum:
         raise ValueError(f"Invalid {argument}: {value}. {argument} must be {what}")
     return number

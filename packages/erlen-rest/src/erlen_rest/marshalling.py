@@ -7,11 +7,12 @@ import functools
 import typing as t
 from collections import OrderedDict
 
+from werkzeug.wrappers import Response as _BaseResponse
+
 from erlen import current_app
 from erlen import has_app_context
 from erlen import has_request_context
 from erlen import request
-from werkzeug.wrappers import Response as _BaseResponse
 
 from . import fields as fields_mod
 from .mask import Mask
@@ -43,7 +44,8 @@ def marshal(
         all_fields = Mask(mask, skip=True).apply(all_fields)
     if isinstance(data, (list, tuple, set)) and not isinstance(data, str):
         out: t.Any = [
-            _marshal_one(item, all_fields, model_name, skip_none, ordered) for item in data
+            _marshal_one(item, all_fields, model_name, skip_none, ordered)
+            for item in data
         ]
     else:
         out = _marshal_one(data, all_fields, model_name, skip_none, ordered)
@@ -65,10 +67,14 @@ def _marshal_one(
     if len(discriminators) > 1:
         raise ValueError("A model can have only one discriminator field")
     items: list[tuple[str, t.Any]] = []
-    plain_keys = [k for k, f in all_fields.items() if not isinstance(f, fields_mod.Wildcard)]
+    plain_keys = [
+        k for k, f in all_fields.items() if not isinstance(f, fields_mod.Wildcard)
+    ]
     for key, field in all_fields.items():
         if isinstance(field, dict):
-            items.append((key, marshal(data, field, skip_none=skip_none, ordered=ordered)))
+            items.append(
+                (key, marshal(data, field, skip_none=skip_none, ordered=ordered))
+            )
             continue
         field = fields_mod.get_field(field)
         if isinstance(field, fields_mod.Wildcard):
@@ -77,12 +83,14 @@ def _marshal_one(
             items.extend(field.wildcard_items(key, obj, plain_keys, skip_none))
             continue
         if key in discriminators:
-            value = model_name if model_name else field.output(key, data, ordered=ordered)
+            value = (
+                model_name if model_name else field.output(key, data, ordered=ordered)
+            )
         else:
             value = field.output(key, data, ordered=ordered)
         items.append((key, value))
     if skip_none:
-        items = [(k, v) for k, v in items if v is not None and v != {} ]
+        items = [(k, v) for k, v in items if v is not None and v != {}]
     return OrderedDict(items) if ordered else dict(items)
 
 
@@ -125,7 +133,12 @@ class marshal_with:
             mask = _request_mask(self.mask)
             data, code, headers = unpack(resp)
             marshalled = marshal(
-                data, self.fields, self.envelope, self.skip_none, _parse_mask(mask), self.ordered
+                data,
+                self.fields,
+                self.envelope,
+                self.skip_none,
+                _parse_mask(mask),
+                self.ordered,
             )
             if isinstance(resp, tuple):
                 return marshalled, code, headers

@@ -106,7 +106,9 @@ class Mask(dict[str, t.Any]):
         if data is None:
             return None
         if not (isinstance(data, cabc.Mapping) or hasattr(data, "__dict__")):
-            raise MaskError(f"Mask is inconsistent with data of type {type(data).__name__}")
+            raise MaskError(
+                f"Mask is inconsistent with data of type {type(data).__name__}"
+            )
         is_fields = isinstance(data, cabc.Mapping) and _looks_like_fields(data)
         out: dict[str, t.Any] = {}
         if self.get("*", False) is True:
@@ -156,9 +158,14 @@ def _mask_field(field: t.Any, mask: Mask) -> t.Any:
         return field.clone(mask)
     if isinstance(field, fields.List):
         container = field.container
-        if isinstance(container, (fields.Nested, fields.Polymorph)) or type(container) is fields.Raw:
+        if (
+            isinstance(container, (fields.Nested, fields.Polymorph))
+            or type(container) is fields.Raw
+        ):
             return field.clone(mask)
-        raise MaskError(f"Cannot apply a nested mask to a list of {type(container).__name__}")
+        raise MaskError(
+            f"Cannot apply a nested mask to a list of {type(container).__name__}"
+        )
     if type(field) is fields.Raw:
         other = copy.copy(field)
         other.mask = mask

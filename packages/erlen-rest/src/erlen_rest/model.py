@@ -74,7 +74,9 @@ class ModelBase:
     def __schema__(self) -> dict[str, t.Any]:
         schema = self._schema
         if self.__parents__:
-            refs = [{"$ref": f"{fields_mod.REF_PREFIX}{p.name}"} for p in self.__parents__]
+            refs = [
+                {"$ref": f"{fields_mod.REF_PREFIX}{p.name}"} for p in self.__parents__
+            ]
             return {"allOf": [*refs, schema]}
         return schema
 
@@ -114,7 +116,9 @@ class ModelBase:
         other = cls.__new__(cls)
         memo[id(self)] = other
         if isinstance(self, dict):
-            dict.__init__(other, [(k, copy.deepcopy(v, memo)) for k, v in self.items()])
+            t.cast(dict[str, t.Any], other).update(
+                (k, copy.deepcopy(v, memo)) for k, v in self.items()
+            )
         for key, value in self.__dict__.items():
             if key == "_ModelBase__parents__" or key == "__parents__":
                 other.__dict__[key] = list(value)
@@ -123,7 +127,9 @@ class ModelBase:
         return other
 
 
-def _all_models(model: t.Any, found: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+def _all_models(
+    model: t.Any, found: dict[str, t.Any] | None = None
+) -> dict[str, t.Any]:
     found = {} if found is None else found
     for parent in getattr(model, "__parents__", []):
         if parent.name not in found:
@@ -211,13 +217,15 @@ class RawModel(ModelBase):
         return t.cast(dict[str, t.Any], result)
 
     @_hybrid
-    def extend(cls, name: str, *parents: t.Any) -> t.Any:  # type: ignore[misc]
+    def extend(cls: t.Any, name: str, *parents: t.Any) -> t.Any:
         """Deprecated: use :meth:`clone`."""
-        warnings.warn("extend is deprecated, use clone instead", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "extend is deprecated, use clone instead", DeprecationWarning, stacklevel=3
+        )
         return cls.clone(name, *parents)
 
     @_hybrid
-    def clone(cls, name: str, *parents: t.Any) -> t.Any:  # type: ignore[misc]
+    def clone(cls: t.Any, name: str, *parents: t.Any) -> t.Any:
         """Make a new model with the parents' fields copied in (no ``allOf``)."""
         merged = cls.wrapper()
         for parent in parents:
@@ -225,7 +233,7 @@ class RawModel(ModelBase):
         return cls(name, merged)
 
     @_hybrid
-    def inherit(cls, name: str, *parents: t.Any) -> t.Any:  # type: ignore[misc]
+    def inherit(cls: t.Any, name: str, *parents: t.Any) -> t.Any:
         """Make a child model that references its parents (``allOf``); the last argument holds its own fields."""
         own = parents[-1]
         model = cls(name, own)
@@ -242,11 +250,11 @@ class RawModel(ModelBase):
         return f"<{type(self).__name__} {self.name!r}>"
 
 
-class Model(RawModel, dict):  # type: ignore[misc]
+class Model(RawModel, dict[str, t.Any]):
     """A model as a plain ``dict`` of fields."""
 
 
-class OrderedModel(RawModel, OrderedDict):  # type: ignore[misc]
+class OrderedModel(RawModel, OrderedDict[str, t.Any]):
     """A model as an ``OrderedDict`` of fields: document and output keep its order."""
 
     wrapper = OrderedDict

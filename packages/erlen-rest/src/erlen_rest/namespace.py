@@ -104,11 +104,15 @@ class Namespace:
                     continue
                 unshortcut_params_description(doc[http_method])
                 handle_deprecations(doc[http_method])
-                if "expect" in doc[http_method] and not isinstance(doc[http_method]["expect"], (list, tuple)):
+                if "expect" in doc[http_method] and not isinstance(
+                    doc[http_method]["expect"], (list, tuple)
+                ):
                     doc[http_method]["expect"] = [doc[http_method]["expect"]]
         return merge(getattr(cls, "__apidoc__", {}), doc)
 
-    def doc(self, shortcut: str | bool | None = None, **kwargs: t.Any) -> t.Callable[[T], T]:
+    def doc(
+        self, shortcut: str | bool | None = None, **kwargs: t.Any
+    ) -> t.Callable[[T], T]:
         """Add documentation to a resource class or method (merged with what it has)."""
 
         def wrapper(documented: T) -> T:
@@ -138,20 +142,31 @@ class Namespace:
             api.models[name] = definition
         return definition
 
-    def model(self, name: str | None = None, model: t.Any = None, mask: t.Any = None, strict: bool = False, **kwargs: t.Any) -> t.Any:
+    def model(
+        self,
+        name: str | None = None,
+        model: t.Any = None,
+        mask: t.Any = None,
+        strict: bool = False,
+        **kwargs: t.Any,
+    ) -> t.Any:
         """Create and register a model (an ``OrderedModel`` when the namespace is ordered)."""
         cls = OrderedModel if self.ordered else Model
         created = cls(name or "", model or {}, mask=mask, strict=strict)
         created.__apidoc__.update(kwargs)
         return self.add_model(name or "", created)
 
-    def schema_model(self, name: str | None = None, schema: dict[str, t.Any] | None = None) -> t.Any:
+    def schema_model(
+        self, name: str | None = None, schema: dict[str, t.Any] | None = None
+    ) -> t.Any:
         """Create and register a model from a raw JSON Schema."""
         return self.add_model(name or "", SchemaModel(name or "", schema))
 
     def extend(self, name: str, parent: t.Any, fields: t.Any) -> t.Any:
         """Deprecated: use :meth:`clone`."""
-        warnings.warn("extend is deprecated, use clone instead", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "extend is deprecated, use clone instead", DeprecationWarning, stacklevel=2
+        )
         return self.clone(name, parent, fields)
 
     def clone(self, name: str, *specs: t.Any) -> t.Any:
@@ -165,7 +180,10 @@ class Namespace:
     def expect(self, *inputs: t.Any, **kwargs: t.Any) -> t.Callable[[T], T]:
         """Document (and with ``validate=True`` check) the expected payload or parser."""
         expect: list[t.Any] = []
-        params = {"validate": kwargs.get("validate", self._validate), "expect": expect}
+        params: dict[str, t.Any] = {
+            "validate": kwargs.get("validate", self._validate),
+            "expect": expect,
+        }
         for param in inputs:
             expect.append(param)
         return self.doc(**params)
@@ -192,12 +210,19 @@ class Namespace:
         def wrapper(func: T) -> T:
             doc = {
                 "responses": {
-                    str(int(code)): (description, [fields], kwargs) if as_list else (description, fields, kwargs)
+                    str(int(code)): (description, [fields], kwargs)
+                    if as_list
+                    else (description, fields, kwargs)
                 },
                 "__mask__": kwargs.get("mask", True),
             }
             func.__apidoc__ = merge(getattr(func, "__apidoc__", {}), doc)  # type: ignore[attr-defined]
-            return t.cast(T, marshal_with(fields, ordered=self.ordered, **kwargs)(t.cast(t.Any, func)))
+            return t.cast(
+                T,
+                marshal_with(fields, ordered=self.ordered, **kwargs)(
+                    t.cast(t.Any, func)
+                ),
+            )
 
         return wrapper
 
@@ -222,18 +247,28 @@ class Namespace:
         self.default_error_handler = exception
         return exception
 
-    def param(self, name: str, description: str | None = None, _in: str = "query", **kwargs: t.Any) -> t.Callable[[T], T]:
+    def param(
+        self,
+        name: str,
+        description: str | None = None,
+        _in: str = "query",
+        **kwargs: t.Any,
+    ) -> t.Callable[[T], T]:
         """Document a parameter (``_in``: query, header, path, cookie, formData)."""
         param = kwargs
         param["in"] = _in
         param["description"] = description
         return self.doc(params={name: param})
 
-    def response(self, code: int, description: str, model: t.Any = None, **kwargs: t.Any) -> t.Callable[[T], T]:
+    def response(
+        self, code: int, description: str, model: t.Any = None, **kwargs: t.Any
+    ) -> t.Callable[[T], T]:
         """Document a possible response."""
         return self.doc(responses={str(int(code)): (description, model, kwargs)})
 
-    def header(self, name: str, description: str | None = None, **kwargs: t.Any) -> t.Callable[[T], T]:
+    def header(
+        self, name: str, description: str | None = None, **kwargs: t.Any
+    ) -> t.Callable[[T], T]:
         """Document a response header."""
         header = {"description": description}
         header.update(kwargs)
@@ -270,8 +305,16 @@ def unshortcut_params_description(data: dict[str, t.Any]) -> None:
 def handle_deprecations(doc: dict[str, t.Any]) -> None:
     """Accept the old ``parser=`` and ``body=`` doc keys as ``expect``."""
     if "parser" in doc:
-        warnings.warn("The parser attribute is deprecated, use expect instead", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "The parser attribute is deprecated, use expect instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         doc["expect"] = doc.get("expect", []) + [doc.pop("parser")]
     if "body" in doc:
-        warnings.warn("The body attribute is deprecated, use expect instead", DeprecationWarning, stacklevel=3)
+        warnings.warn(
+            "The body attribute is deprecated, use expect instead",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         doc["expect"] = doc.get("expect", []) + [doc.pop("body")]

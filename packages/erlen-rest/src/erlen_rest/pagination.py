@@ -30,7 +30,9 @@ def _page_url(**changes: t.Any) -> str:
     args = request.args.to_dict()
     args.update({k: str(v) for k, v in changes.items()})
     assert request.endpoint is not None
-    return url_for(request.endpoint, _external=False, **(request.view_args or {}), **args)
+    return url_for(
+        request.endpoint, _external=False, **(request.view_args or {}), **args
+    )
 
 
 def _link(rels: dict[str, str]) -> str:
@@ -66,7 +68,11 @@ class Page:
     def has_next(self) -> bool:
         """Whether a next page exists."""
         pages = self.pages
-        return pages is None and len(self.items) == self.per_page or (pages is not None and self.page < pages)
+        return (
+            pages is None
+            and len(self.items) == self.per_page
+            or (pages is not None and self.page < pages)
+        )
 
     def links(self) -> dict[str, str]:
         """The ``first``/``prev``/``next``/``last`` URLs, by relation."""
@@ -100,9 +106,13 @@ def paginate(
     Bad values are a 400 with a message, never a 500; ``per_page`` is capped at ``max_per_page``.
     """
     page = page or _positive_int("page", 1)
-    per_page = min(per_page or _positive_int("per_page", default_per_page), max_per_page)
+    per_page = min(
+        per_page or _positive_int("per_page", default_per_page), max_per_page
+    )
     if hasattr(source, "paginate"):
-        result = source.paginate(page=page, per_page=per_page, max_per_page=max_per_page, error_out=False)
+        result = source.paginate(
+            page=page, per_page=per_page, max_per_page=max_per_page, error_out=False
+        )
         return Page(list(result.items), page, per_page, result.total)
     if not isinstance(source, cabc.Sequence):
         state = current_app.extensions.get("sqlalchemy")
@@ -111,7 +121,13 @@ def paginate(
                 "paginate() takes a sequence, an object with .paginate(), or a"
                 " SQLAlchemy select when erlen-sql is registered on the app."
             )
-        result = state.db.paginate(source, page=page, per_page=per_page, max_per_page=max_per_page, error_out=False)
+        result = state.db.paginate(
+            source,
+            page=page,
+            per_page=per_page,
+            max_per_page=max_per_page,
+            error_out=False,
+        )
         return Page(list(result.items), page, per_page, result.total)
     start = (page - 1) * per_page
     return Page(list(source[start : start + per_page]), page, per_page, len(source))
@@ -129,7 +145,11 @@ class CursorPage:
         """A ``Link`` header with ``rel="next"`` when there is more."""
         if self.next_cursor is None:
             return {}
-        return {"Link": _link({"next": _page_url(cursor=self.next_cursor, limit=self.limit)})}
+        return {
+            "Link": _link(
+                {"next": _page_url(cursor=self.next_cursor, limit=self.limit)}
+            )
+        }
 
 
 def encode_cursor(value: t.Any) -> str:

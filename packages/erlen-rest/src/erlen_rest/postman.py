@@ -27,19 +27,33 @@ class PostmanCollectionV1:
         folders: dict[str, dict[str, t.Any]] = {}
         for path, item in spec.get("paths", {}).items():
             for method, operation in item.items():
-                if method not in {"get", "post", "put", "patch", "delete", "head", "options"}:
+                if method not in {
+                    "get",
+                    "post",
+                    "put",
+                    "patch",
+                    "delete",
+                    "head",
+                    "options",
+                }:
                     continue
                 request_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{method} {path}"))
                 tag = (operation.get("tags") or ["default"])[0]
                 folder = folders.setdefault(
                     tag,
-                    {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, tag)), "name": tag, "order": [], "collectionId": collection_id},
+                    {
+                        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, tag)),
+                        "name": tag,
+                        "order": [],
+                        "collectionId": collection_id,
+                    },
                 )
                 folder["order"].append(request_id)
                 requests.append(
                     {
                         "id": request_id,
-                        "name": operation.get("summary") or operation.get("operationId", path),
+                        "name": operation.get("summary")
+                        or operation.get("operationId", path),
                         "description": operation.get("description", ""),
                         "url": base + path.replace("{", ":").replace("}", ""),
                         "method": method.upper(),

@@ -22,7 +22,11 @@ def _default(value: t.Any) -> t.Any:
 
 def dumps(data: t.Any) -> str:
     """Serialize with ``RESTX_JSON`` (or ``RESTFUL_JSON``) settings; indented in debug mode."""
-    settings = dict(current_app.config.get("RESTX_JSON") or current_app.config.get("RESTFUL_JSON") or {})
+    settings = dict(
+        current_app.config.get("RESTX_JSON")
+        or current_app.config.get("RESTFUL_JSON")
+        or {}
+    )
     if current_app.debug:
         settings.setdefault("indent", 4)
     if "cls" not in settings:

@@ -13,15 +13,16 @@ import decimal
 import typing as t
 from http import HTTPStatus
 
-from erlen import current_app
-from erlen import has_app_context
-from erlen import request
 from werkzeug.datastructures import FileStorage
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 
-from .errors import SpecsError
+from erlen import current_app
+from erlen import has_app_context
+from erlen import request
+
 from .errors import abort
+from .errors import SpecsError
 from .marshalling import marshal
 from .model import Model
 
@@ -130,7 +131,9 @@ class Argument:
         self.nullable = nullable
 
     def _locations(self) -> list[str]:
-        return [self.location] if isinstance(self.location, str) else list(self.location)
+        return (
+            [self.location] if isinstance(self.location, str) else list(self.location)
+        )
 
     def source(self, req: t.Any) -> t.Any:
         """Return the first container of values found among the argument's locations."""
@@ -177,7 +180,9 @@ class Argument:
             except TypeError:
                 return self.type(value)
 
-    def handle_validation_error(self, error: t.Any, bundle_errors: bool) -> t.Any:
+    def handle_validation_error(
+        self, error: t.Any, bundle_errors: bool
+    ) -> tuple[t.Any, t.Any]:
         """Report a bad value: abort with 400, or return it when errors are bundled."""
         message = str(error)
         if self.help:
@@ -208,7 +213,9 @@ class Argument:
                 values = source.getlist(name)
             else:
                 values = source.get(name)
-                if not (isinstance(values, cabc.MutableSequence) and self.action == "append"):
+                if not (
+                    isinstance(values, cabc.MutableSequence) and self.action == "append"
+                ):
                     values = [values]
             for value in values:
                 choices = self.choices
@@ -217,19 +224,25 @@ class Argument:
                 if hasattr(value, "lower") and not self.case_sensitive:
                     value = value.lower()
                     if choices:
-                        choices = [c.lower() if isinstance(c, str) else c for c in t.cast(t.Iterable[t.Any], choices)]
+                        choices = [
+                            c.lower() if isinstance(c, str) else c
+                            for c in t.cast(t.Iterable[t.Any], choices)
+                        ]
                 try:
                     if self.action == "split":
-                        value = [self.convert(v, operator) for v in str(value).split(SPLIT_CHAR)]
+                        value = [
+                            self.convert(v, operator)
+                            for v in str(value).split(SPLIT_CHAR)
+                        ]
                     else:
                         value = self.convert(value, operator)
                 except Exception as error:
                     if self.ignore:
                         continue
-                    return self.handle_validation_error(error, bundle_errors)  # type: ignore[no-any-return]
+                    return self.handle_validation_error(error, bundle_errors)
                 if choices and value not in choices:
                     msg = f"The value '{value}' is not a valid choice for '{name}'."
-                    return self.handle_validation_error(msg, bundle_errors)  # type: ignore[no-any-return]
+                    return self.handle_validation_error(msg, bundle_errors)
                 unparsed = getattr(req, "unparsed_arguments", None)
                 if isinstance(unparsed, dict):
                     unparsed.pop(name, None)
@@ -238,7 +251,9 @@ class Argument:
             where = " or ".join(
                 _FRIENDLY_LOCATIONS.get(loc, loc) for loc in self._locations()
             )
-            return self.handle_validation_error(f"Missing required parameter in {where}", bundle_errors)  # type: ignore[no-any-return]
+            return self.handle_validation_error(
+                f"Missing required parameter in {where}", bundle_errors
+            )
         if not results:
             return (self.default() if callable(self.default) else self.default), False
         if self.action == "append":
@@ -253,7 +268,10 @@ class Argument:
         location = locations[-1] if locations else "values"
         if location in {"cookie", "cookies"}:
             return None
-        param: dict[str, t.Any] = {"name": self.name, "in": LOCATIONS.get(location, "query")}
+        param: dict[str, t.Any] = {
+            "name": self.name,
+            "in": LOCATIONS.get(location, "query"),
+        }
         arg_type = self.type
         if isinstance(arg_type, cabc.Hashable) and arg_type in PY_TYPES:
             param["type"] = PY_TYPES[arg_type]
@@ -271,7 +289,9 @@ class Argument:
         if self.help:
             param["description"] = self.help
         if self.default is not None:
-            param["default"] = self.default() if callable(self.default) else self.default
+            param["default"] = (
+                self.default() if callable(self.default) else self.default
+            )
         if self.action in {"append", "split"}:
             param["items"] = {"type": param.pop("type")}
             if "format" in param:
@@ -315,7 +335,11 @@ class RequestParser:
     def parse_args(self, req: t.Any = None, strict: bool = False) -> t.Any:
         """Parse ``req`` (the current request by default); 400 with each bad argument's message."""
         if req is None:
-            req = request._get_current_object() if hasattr(request, "_get_current_object") else request
+            req = (
+                request._get_current_object()
+                if hasattr(request, "_get_current_object")
+                else request
+            )
         result = self.result_class()
         req.unparsed_arguments = (
             dict(self.argument_class("").source(req)) if strict else {}
@@ -332,7 +356,9 @@ class RequestParser:
             if found or arg.store_missing:
                 result[arg.dest or arg.name] = value
         if errors:
-            abort(HTTPStatus.BAD_REQUEST, "Input payload validation failed", errors=errors)
+            abort(
+                HTTPStatus.BAD_REQUEST, "Input payload validation failed", errors=errors
+            )
         if strict and req.unparsed_arguments:
             names = ", ".join(req.unparsed_arguments.keys())
             raise BadRequest(f"Unknown arguments: {names}")
@@ -340,11 +366,15 @@ class RequestParser:
 
     def copy(self) -> RequestParser:
         """Return a deep copy: arguments can be changed without touching this parser."""
-        parser = type(self)(self.argument_class, self.result_class, self.trim, self.bundle_errors)
+        parser = type(self)(
+            self.argument_class, self.result_class, self.trim, self.bundle_errors
+        )
         parser.args = copy.deepcopy(self.args)
         return parser
 
-    def replace_argument(self, name: str, *args: t.Any, **kwargs: t.Any) -> RequestParser:
+    def replace_argument(
+        self, name: str, *args: t.Any, **kwargs: t.Any
+    ) -> RequestParser:
         """Replace the argument named ``name``."""
         new_arg = self.argument_class(name, *args, **kwargs)
         for index, arg in enumerate(self.args[:]):

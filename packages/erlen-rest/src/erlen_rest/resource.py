@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
+from werkzeug.wrappers import Response as _BaseResponse
+
 from erlen import current_app
 from erlen import request
 from erlen.views import MethodView
-from werkzeug.wrappers import Response as _BaseResponse
 
 from .model import ModelBase
 from .utils import unpack
@@ -27,7 +28,9 @@ class Resource(MethodView):
     """
 
     representations: t.ClassVar[dict[str, t.Callable[..., t.Any]] | None] = None
-    method_decorators: t.ClassVar[list[t.Callable[..., t.Any]] | dict[str, list[t.Callable[..., t.Any]]]] = []
+    method_decorators: t.ClassVar[
+        list[t.Callable[..., t.Any]] | dict[str, list[t.Callable[..., t.Any]]]
+    ] = []
 
     def __init__(self, api: Api | None = None, *args: t.Any, **kwargs: t.Any) -> None:
         self.api = api
@@ -49,7 +52,7 @@ class Resource(MethodView):
         if isinstance(resp, _BaseResponse):
             return resp
         representations = self.representations or {}
-        mediatype = request.accept_mimetypes.best_match(list(representations), default=None)
+        mediatype = request.accept_mimetypes.best_match(list(representations))
         if mediatype in representations:
             data, code, headers = unpack(resp)
             response = representations[mediatype](data, code, headers)

@@ -14,13 +14,14 @@ import re
 import typing as t
 from http import HTTPStatus
 
-from erlen import current_app
-from erlen import has_app_context
 from werkzeug.routing import parse_converter_args
 
+from erlen import current_app
+from erlen import has_app_context
+
 from .fields import REF_PREFIX
-from .model import ModelBase
 from .model import _all_models
+from .model import ModelBase
 from .reqparse import RequestParser
 from .utils import merge
 from .utils import not_none
@@ -40,7 +41,9 @@ __all__ = [
 COMPONENTS = "#/components/schemas/"
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
-_RULE = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>.*?)\))?:)?(?P<variable>[a-zA-Z_][a-zA-Z0-9_]*)>")
+_RULE = re.compile(
+    r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\((?P<args>.*?)\))?:)?(?P<variable>[a-zA-Z_][a-zA-Z0-9_]*)>"
+)
 _CONVERTER_TYPES = {
     "default": "string",
     "string": "string",
@@ -126,28 +129,56 @@ def to_json_schema(schema: t.Any) -> t.Any:
     out: dict[str, t.Any] = {}
     for key, value in schema.items():
         if key == "$ref" and isinstance(value, str) and value.startswith(REF_PREFIX):
-            out[key] = COMPONENTS + value[len(REF_PREFIX):]
-        elif key in {"properties", "patternProperties", "$defs", "definitions"} and isinstance(value, dict):
+            out[key] = COMPONENTS + value[len(REF_PREFIX) :]
+        elif key in {
+            "properties",
+            "patternProperties",
+            "$defs",
+            "definitions",
+        } and isinstance(value, dict):
             out[key] = {k: to_json_schema(v) for k, v in value.items()}
         elif key == "example":
             out.setdefault("examples", [value])
         elif key == "discriminator" and isinstance(value, str):
             out[key] = {"propertyName": value}
-        elif key in {"exclusiveMinimum", "exclusiveMaximum"} and isinstance(value, bool):
+        elif key in {"exclusiveMinimum", "exclusiveMaximum"} and isinstance(
+            value, bool
+        ):
             continue
         elif key == "type" and value == "file":
             out["type"] = "string"
             out["format"] = "binary"
         else:
             out[key] = to_json_schema(value)
-    for flag, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+    for flag, bound in (
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ):
         if schema.get(flag) is True and bound in out:
             out[flag] = out.pop(bound)
     return out
 
 
 def _param_to_oas3(param: dict[str, t.Any]) -> dict[str, t.Any]:
-    schema_keys = {"type", "format", "default", "enum", "items", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "pattern", "minLength", "maxLength", "minItems", "maxItems", "uniqueItems", "multipleOf", "example"}
+    schema_keys = {
+        "type",
+        "format",
+        "default",
+        "enum",
+        "items",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "pattern",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "multipleOf",
+        "example",
+    }
     schema = {k: v for k, v in param.items() if k in schema_keys}
     schema.setdefault("type", "string")
     result: dict[str, t.Any] = {
@@ -181,7 +212,13 @@ _SECURITY_FLOWS = {
 def _security_scheme(definition: dict[str, t.Any]) -> dict[str, t.Any]:
     kind = definition.get("type")
     if kind == "basic":
-        return not_none({"type": "http", "scheme": "basic", "description": definition.get("description")})
+        return not_none(
+            {
+                "type": "http",
+                "scheme": "basic",
+                "description": definition.get("description"),
+            }
+        )
     if kind == "oauth2" and "flow" in definition:
         flow = _SECURITY_FLOWS.get(definition["flow"], definition["flow"])
         details = not_none(
@@ -191,7 +228,13 @@ def _security_scheme(definition: dict[str, t.Any]) -> dict[str, t.Any]:
                 "scopes": definition.get("scopes", {}),
             }
         )
-        return not_none({"type": "oauth2", "description": definition.get("description"), "flows": {flow: details}})
+        return not_none(
+            {
+                "type": "oauth2",
+                "description": definition.get("description"),
+                "flows": {flow: details},
+            }
+        )
     return dict(definition)
 
 
@@ -237,14 +280,25 @@ class Swagger:
                 "version": api.version,
                 "description": api.description,
                 "termsOfService": api.terms_url,
-                "contact": not_none({"name": api.contact, "email": api.contact_email, "url": api.contact_url}) or None,
-                "license": not_none({"name": api.license, "url": api.license_url}) if api.license else None,
+                "contact": not_none(
+                    {
+                        "name": api.contact,
+                        "email": api.contact_email,
+                        "url": api.contact_url,
+                    }
+                )
+                or None,
+                "license": not_none({"name": api.license, "url": api.license_url})
+                if api.license
+                else None,
             }
         )
         paths: dict[str, dict[str, t.Any]] = {}
         tags: list[dict[str, t.Any]] = []
         for ns in api.namespaces:
-            if ns is api.default_namespace and not any(r[1] is ns for r in api.resources):
+            if ns is api.default_namespace and not any(
+                r[1] is ns for r in api.resources
+            ):
                 continue
             tags.append(not_none({"name": ns.name, "description": ns.description}))
         for tag in api.tags:
@@ -262,13 +316,18 @@ class Swagger:
         if has_app_context() and current_app.config.get("RESTX_INCLUDE_ALL_MODELS"):
             for model in list(api.models.values()):
                 self.register_model(model)
-        schemas = {name: to_json_schema(model.__schema__) for name, model in sorted(self._registered_models.items())}
+        schemas = {
+            name: to_json_schema(model.__schema__)
+            for name, model in sorted(self._registered_models.items())
+        }
         schemas.update(self.extra_schemas)
         components: dict[str, t.Any] = {}
         if schemas:
             components["schemas"] = schemas
         if api.authorizations:
-            components["securitySchemes"] = {k: _security_scheme(v) for k, v in api.authorizations.items()}
+            components["securitySchemes"] = {
+                k: _security_scheme(v) for k, v in api.authorizations.items()
+            }
         doc: dict[str, t.Any] = {
             "openapi": "3.1.0",
             "info": info,
@@ -308,7 +367,9 @@ class Swagger:
             result.extend(self.security_requirements(item) or [])
         return result
 
-    def extract_resource_doc(self, resource: type, url: str, route_doc: t.Any = None) -> t.Any:
+    def extract_resource_doc(
+        self, resource: type, url: str, route_doc: t.Any = None
+    ) -> t.Any:
         """Merge the class, route and method documentation of a resource."""
         base = getattr(resource, "__apidoc__", {})
         if base is False or route_doc is False:
@@ -333,7 +394,9 @@ class Swagger:
             doc[method] = method_doc
         return doc
 
-    def serialize_resource(self, ns: Namespace, resource: type, url: str, kwargs: dict[str, t.Any]) -> dict[str, t.Any]:
+    def serialize_resource(
+        self, ns: Namespace, resource: type, url: str, kwargs: dict[str, t.Any]
+    ) -> dict[str, t.Any]:
         """Return the path item (operations by method) of one resource URL."""
         doc = self.extract_resource_doc(resource, url, kwargs.get("route_doc"))
         if doc is False:
@@ -345,16 +408,23 @@ class Swagger:
             item[method] = self.serialize_operation(ns, resource, doc, method)
         return item
 
-    def serialize_operation(self, ns: Namespace, resource: type, doc: dict[str, t.Any], method: str) -> dict[str, t.Any]:
+    def serialize_operation(
+        self, ns: Namespace, resource: type, doc: dict[str, t.Any], method: str
+    ) -> dict[str, t.Any]:
         """Return one operation object."""
         method_doc = doc[method]
         docstring = method_doc.get("docstring") or {}
         operation: dict[str, t.Any] = {
             "tags": [ns.name],
-            "operationId": method_doc.get("id") or self.api.default_id(doc["name"], method),
+            "operationId": method_doc.get("id")
+            or self.api.default_id(doc["name"], method),
         }
         summary = method_doc.get("summary") or docstring.get("summary")
-        description = method_doc.get("description") or doc.get("description") or docstring.get("details")
+        description = (
+            method_doc.get("description")
+            or doc.get("description")
+            or docstring.get("details")
+        )
         if summary:
             operation["summary"] = summary
         if description:
@@ -376,7 +446,9 @@ class Swagger:
             operation[key if key.startswith("x-") else f"x-{key}"] = value
         return operation
 
-    def parameters_for(self, doc: dict[str, t.Any], method: str) -> tuple[list[dict[str, t.Any]], dict[str, t.Any] | None]:
+    def parameters_for(
+        self, doc: dict[str, t.Any], method: str
+    ) -> tuple[list[dict[str, t.Any]], dict[str, t.Any] | None]:
         """Return the operation's parameters and request body."""
         params: dict[str, dict[str, t.Any]] = {}
         for name, param in (doc.get("params") or {}).items():
@@ -395,7 +467,10 @@ class Swagger:
                 for param in expect.__schema__:
                     where = param.get("in")
                     if where == "body":
-                        body = self._body(self.api.models.get(param["type"], None) or {"type": param.get("type", "object")})
+                        body = self._body(
+                            self.api.models.get(param["type"], None)
+                            or {"type": param.get("type", "object")}
+                        )
                     elif where == "formData":
                         has_files = has_files or param.get("type") == "file"
                         schema = _param_to_oas3(param)["schema"]
@@ -418,12 +493,20 @@ class Swagger:
             elif param.get("in") == "body":
                 del params[name]
         if form_props and body is None:
-            media = "multipart/form-data" if has_files else "application/x-www-form-urlencoded"
-            schema: dict[str, t.Any] = {"type": "object", "properties": form_props}
+            media = (
+                "multipart/form-data"
+                if has_files
+                else "application/x-www-form-urlencoded"
+            )
+            form_schema: dict[str, t.Any] = {"type": "object", "properties": form_props}
             if form_required:
-                schema["required"] = form_required
-            body = {"content": {media: {"schema": schema}}}
-        if doc.get("__mask__") and has_app_context() and current_app.config.get("RESTX_MASK_SWAGGER", True):
+                form_schema["required"] = form_required
+            body = {"content": {media: {"schema": form_schema}}}
+        if (
+            doc.get("__mask__")
+            and has_app_context()
+            and current_app.config.get("RESTX_MASK_SWAGGER", True)
+        ):
             header = current_app.config.get("RESTX_MASK_HEADER", "X-Fields")
             params[header] = {
                 "name": header,
@@ -436,9 +519,17 @@ class Swagger:
 
     def _body(self, model: t.Any, description: str | None = None) -> dict[str, t.Any]:
         schema = self.register_model(model)
-        return not_none({"description": description, "required": True, "content": {"application/json": {"schema": schema}}})
+        return not_none(
+            {
+                "description": description,
+                "required": True,
+                "content": {"application/json": {"schema": schema}},
+            }
+        )
 
-    def responses_for(self, doc: dict[str, t.Any], method_doc: dict[str, t.Any]) -> dict[str, t.Any]:
+    def responses_for(
+        self, doc: dict[str, t.Any], method_doc: dict[str, t.Any]
+    ) -> dict[str, t.Any]:
         """Return the operation's responses (``200 Success`` when none is documented)."""
         responses: dict[str, t.Any] = {}
         all_docs = merge(doc.get("responses", {}), method_doc.get("responses", {}))
@@ -457,7 +548,9 @@ class Swagger:
             code = str(int(code)) if str(code).isdigit() else str(code)
             response: dict[str, t.Any] = {"description": description or _phrase(code)}
             if model is not None:
-                response["content"] = {"application/json": {"schema": self.register_model(model)}}
+                response["content"] = {
+                    "application/json": {"schema": self.register_model(model)}
+                }
             if kwargs.get("headers"):
                 response["headers"] = _headers(kwargs["headers"])
             responses[code] = response
@@ -478,7 +571,9 @@ def _headers(headers: cabc.Mapping[str, t.Any]) -> dict[str, t.Any]:
             header = {"description": header}
         header = dict(header)
         schema = {"type": header.pop("type", "string")}
-        result[name] = not_none({"description": header.get("description"), "schema": schema})
+        result[name] = not_none(
+            {"description": header.get("description"), "schema": schema}
+        )
     return result
 
 

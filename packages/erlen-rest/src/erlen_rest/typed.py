@@ -22,11 +22,12 @@ import inspect
 import typing as t
 
 import pydantic
-from erlen import current_app
-from erlen import request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as _BaseResponse
+
+from erlen import current_app
+from erlen import request
 
 from .errors import abort
 from .swagger import COMPONENTS
@@ -121,7 +122,9 @@ def _is_list(annotation: t.Any) -> bool:
     origin = t.get_origin(annotation)
     if origin in (list, tuple, set, frozenset):
         return True
-    if origin is t.Union or (origin is not None and getattr(origin, "__name__", "") == "UnionType"):
+    if origin is t.Union or (
+        origin is not None and getattr(origin, "__name__", "") == "UnionType"
+    ):
         return any(_is_list(a) for a in t.get_args(annotation) if a is not type(None))
     return False
 
@@ -174,12 +177,15 @@ class TypedRoute:
         if response_model is _MISSING:
             response_model = hints.get("return", _MISSING)
         if response_model in (None, type(None), t.Any) or (
-            inspect.isclass(response_model) and issubclass(response_model, _BaseResponse)
+            inspect.isclass(response_model)
+            and issubclass(response_model, _BaseResponse)
         ):
             response_model = _MISSING
         self.response_model = response_model
         self.response_adapter = (
-            pydantic.TypeAdapter(response_model) if response_model is not _MISSING else None
+            pydantic.TypeAdapter(response_model)
+            if response_model is not _MISSING
+            else None
         )
         path_names = set(extract_path_params(rule))
         self.inputs: list[_Input] = []
@@ -191,8 +197,7 @@ class TypedRoute:
                 for extra in extras:
                     if isinstance(extra, Param):
                         marker = extra
-                others = [e for e in extras if not isinstance(e, Param)]
-                annotation_for_type = t.Annotated[(base, *others)] if others else base  # type: ignore[misc]
+                annotation_for_type = annotation
             else:
                 base = annotation
                 annotation_for_type = annotation
@@ -224,7 +229,9 @@ class TypedRoute:
                 )
             )
         if sum(1 for i in self.inputs if i.location == "body") > 1:
-            raise TypeError(f"{func.__name__}: a typed endpoint takes at most one JSON body parameter")
+            raise TypeError(
+                f"{func.__name__}: a typed endpoint takes at most one JSON body parameter"
+            )
 
     # -- serving -----------------------------------------------------------------------
 
@@ -232,7 +239,9 @@ class TypedRoute:
         """Add the URL rule through ``add_rule`` (an app's or a blueprint setup's)."""
         view = self.api.output(self.view)
         view.__name__ = self.endpoint
-        add_rule(self.api._complete_url(self.rule), self.endpoint, view, methods=self.methods)
+        add_rule(
+            self.api._complete_url(self.rule), self.endpoint, view, methods=self.methods
+        )
 
     def _raw(self, item: _Input, path_values: dict[str, t.Any], body: t.Any) -> t.Any:
         if item.location == "path":
@@ -262,7 +271,9 @@ class TypedRoute:
         if not request.get_data(cache=True):
             return _MISSING
         if not request.is_json:
-            abort(415, "The request body must be JSON (Content-Type: application/json).")
+            abort(
+                415, "The request body must be JSON (Content-Type: application/json)."
+            )
         return request.get_json()
 
     def parse(self, path_values: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -273,10 +284,14 @@ class TypedRoute:
         errors: list[dict[str, t.Any]] = []
         for item in self.inputs:
             raw = self._raw(item, path_values, body)
-            loc: list[t.Any] = [item.location, item.key] if item.location != "body" else ["body"]
+            loc: list[t.Any] = (
+                [item.location, item.key] if item.location != "body" else ["body"]
+            )
             if raw is _MISSING:
                 if item.required:
-                    errors.append({"loc": loc, "msg": "Field required", "type": "missing"})
+                    errors.append(
+                        {"loc": loc, "msg": "Field required", "type": "missing"}
+                    )
                 else:
                     values[item.name] = item.default
                 continue
@@ -286,8 +301,16 @@ class TypedRoute:
             try:
                 values[item.name] = item.adapter.validate_python(raw)
             except pydantic.ValidationError as exc:
-                for error in exc.errors(include_url=False, include_context=False, include_input=False):
-                    errors.append({"loc": [*loc, *error["loc"]], "msg": error["msg"], "type": error["type"]})
+                for error in exc.errors(
+                    include_url=False, include_context=False, include_input=False
+                ):
+                    errors.append(
+                        {
+                            "loc": [*loc, *error["loc"]],
+                            "msg": error["msg"],
+                            "type": error["type"],
+                        }
+                    )
         if errors:
             abort(422, "Request validation failed", errors=errors)
         return values
@@ -301,7 +324,9 @@ class TypedRoute:
         data, code, headers = unpack(result, self.status_code)
         if self.response_adapter is not None:
             try:
-                validated = self.response_adapter.validate_python(data, from_attributes=True)
+                validated = self.response_adapter.validate_python(
+                    data, from_attributes=True
+                )
             except pydantic.ValidationError as exc:
                 raise ResponseValidationError(self.endpoint, exc) from exc
             data = self.response_adapter.dump_python(validated, mode="json")
@@ -322,16 +347,27 @@ class TypedRoute:
         form_required: list[str] = []
         has_file = False
         for item in self.inputs:
-            schema = _schema(swagger, item.adapter, item.annotation) if item.location != "file" else {"type": "string", "format": "binary"}
+            schema = (
+                _schema(swagger, item.adapter, item.annotation)
+                if item.location != "file"
+                else {"type": "string", "format": "binary"}
+            )
             if item.location == "body":
-                body = {"required": item.required, "content": {"application/json": {"schema": schema}}}
+                body = {
+                    "required": item.required,
+                    "content": {"application/json": {"schema": schema}},
+                }
             elif item.location in {"form", "file"}:
                 has_file = has_file or item.location == "file"
                 form[item.key] = schema
                 if item.required:
                     form_required.append(item.key)
             else:
-                param: dict[str, t.Any] = {"name": item.key, "in": item.location, "schema": schema}
+                param: dict[str, t.Any] = {
+                    "name": item.key,
+                    "in": item.location,
+                    "schema": schema,
+                }
                 if item.required or item.location == "path":
                     param["required"] = True
                 if item.marker is not None and item.marker.description:
@@ -339,32 +375,62 @@ class TypedRoute:
                 if item.marker is not None and item.marker.deprecated:
                     param["deprecated"] = True
                 if item.marker is not None and item.marker.examples:
-                    param["examples"] = {f"example{i}": {"value": v} for i, v in enumerate(item.marker.examples, 1)}
+                    param["examples"] = {
+                        f"example{i}": {"value": v}
+                        for i, v in enumerate(item.marker.examples, 1)
+                    }
                 parameters.append(param)
         if form and body is None:
-            media = "multipart/form-data" if has_file else "application/x-www-form-urlencoded"
+            media = (
+                "multipart/form-data"
+                if has_file
+                else "application/x-www-form-urlencoded"
+            )
             form_schema: dict[str, t.Any] = {"type": "object", "properties": form}
             if form_required:
                 form_schema["required"] = form_required
-            body = {"required": bool(form_required), "content": {media: {"schema": form_schema}}}
+            body = {
+                "required": bool(form_required),
+                "content": {media: {"schema": form_schema}},
+            }
         responses: dict[str, t.Any] = {}
         success: dict[str, t.Any] = {"description": "Successful Response"}
         if self.response_adapter is not None:
-            success["content"] = {"application/json": {"schema": _schema(swagger, self.response_adapter, self.response_model, mode="serialization")}}
+            success["content"] = {
+                "application/json": {
+                    "schema": _schema(
+                        swagger,
+                        self.response_adapter,
+                        self.response_model,
+                        mode="serialization",
+                    )
+                }
+            }
         responses[str(self.status_code)] = success
         if self.inputs:
             swagger.add_schema("ValidationProblem", VALIDATION_PROBLEM_SCHEMA)
             responses["422"] = {
                 "description": "Validation Error",
-                "content": {"application/problem+json": {"schema": {"$ref": COMPONENTS + "ValidationProblem"}}},
+                "content": {
+                    "application/problem+json": {
+                        "schema": {"$ref": COMPONENTS + "ValidationProblem"}
+                    }
+                },
             }
         for code, spec in self.responses.items():
-            responses[str(code)] = {"description": spec} if isinstance(spec, str) else dict(spec)
+            responses[str(code)] = (
+                {"description": spec} if isinstance(spec, str) else dict(spec)
+            )
         operations: dict[str, t.Any] = {}
         for method in self.methods:
             operation: dict[str, t.Any] = {
                 "tags": self.tags or [self.api.default_namespace.name],
-                "operationId": self.operation_id or (self.endpoint if len(self.methods) == 1 else f"{self.endpoint}_{method.lower()}"),
+                "operationId": self.operation_id
+                or (
+                    self.endpoint
+                    if len(self.methods) == 1
+                    else f"{self.endpoint}_{method.lower()}"
+                ),
             }
             summary = self.summary or docstring["summary"]
             description = self.description or docstring["details"]
@@ -390,7 +456,9 @@ class ResponseValidationError(RuntimeError):
     """A typed endpoint returned data its response model rejects: a bug on the server, never the client's fault."""
 
     def __init__(self, endpoint: str, error: pydantic.ValidationError) -> None:
-        super().__init__(f"The response of {endpoint!r} does not match its response model:\n{error}")
+        super().__init__(
+            f"The response of {endpoint!r} does not match its response model:\n{error}"
+        )
         self.errors = error.errors(include_url=False)
 
 
@@ -425,7 +493,10 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, t.Any] = {
             "items": {
                 "type": "object",
                 "properties": {
-                    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
                     "msg": {"type": "string"},
                     "type": {"type": "string"},
                 },

@@ -73,7 +73,9 @@ def unpack(
     if len(response) == 3:
         data, code, headers = response
         return data, code if code is not None else default_code, headers or {}
-    raise ValueError("Too many response values: return data, status and headers at most")
+    raise ValueError(
+        "Too many response values: return data, status and headers at most"
+    )
 
 
 def to_view_name(view_func: t.Callable[..., t.Any]) -> str:
