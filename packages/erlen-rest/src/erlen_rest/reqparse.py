@@ -170,15 +170,16 @@ class Argument:
             return marshal(value, self.type)
         if isinstance(value, FileStorage) and self.type is FileStorage:
             return value
+        converter: t.Any = self.type
         try:
-            return self.type(value, self.name, op)
+            return converter(value, self.name, op)
         except TypeError:
             try:
-                if self.type is decimal.Decimal:
-                    return self.type(str(value))
-                return self.type(value, self.name)
+                if converter is decimal.Decimal:
+                    return converter(str(value))
+                return converter(value, self.name)
             except TypeError:
-                return self.type(value)
+                return converter(value)
 
     def handle_validation_error(
         self, error: t.Any, bundle_errors: bool
@@ -205,6 +206,8 @@ class Argument:
                 source = candidate
                 break
         results: list[t.Any] = []
+        values: t.Any
+        value: t.Any
         for operator in self.operators:
             name = self.name + operator.replace("=", "", 1)
             if name not in source:
@@ -272,7 +275,7 @@ class Argument:
             "name": self.name,
             "in": LOCATIONS.get(location, "query"),
         }
-        arg_type = self.type
+        arg_type: t.Any = self.type
         if isinstance(arg_type, cabc.Hashable) and arg_type in PY_TYPES:
             param["type"] = PY_TYPES[arg_type]
         elif hasattr(arg_type, "__apidoc__"):
@@ -335,11 +338,7 @@ class RequestParser:
     def parse_args(self, req: t.Any = None, strict: bool = False) -> t.Any:
         """Parse ``req`` (the current request by default); 400 with each bad argument's message."""
         if req is None:
-            req = (
-                request._get_current_object()
-                if hasattr(request, "_get_current_object")
-                else request
-            )
+            req = request
         result = self.result_class()
         req.unparsed_arguments = (
             dict(self.argument_class("").source(req)) if strict else {}
