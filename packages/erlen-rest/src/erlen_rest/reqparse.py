@@ -171,12 +171,12 @@ class Argument:
         if isinstance(value, FileStorage) and self.type is FileStorage:
             return value
         converter: t.Any = self.type
+        if converter is decimal.Decimal:
+            return decimal.Decimal(str(value))
         try:
             return converter(value, self.name, op)
         except TypeError:
             try:
-                if converter is decimal.Decimal:
-                    return converter(str(value))
                 return converter(value, self.name)
             except TypeError:
                 return converter(value)
@@ -276,13 +276,16 @@ class Argument:
             "in": LOCATIONS.get(location, "query"),
         }
         arg_type: t.Any = self.type
-        if isinstance(arg_type, cabc.Hashable) and arg_type in PY_TYPES:
+        known = isinstance(arg_type, cabc.Hashable) and arg_type in PY_TYPES
+        apidoc = getattr(self.type, "__apidoc__", None)
+        schema = getattr(self.type, "__schema__", None)
+        if known:
             param["type"] = PY_TYPES[arg_type]
-        elif hasattr(arg_type, "__apidoc__"):
-            param["type"] = arg_type.__apidoc__["name"]
+        elif apidoc is not None:
+            param["type"] = apidoc["name"]
             param["in"] = "body"
-        elif hasattr(arg_type, "__schema__"):
-            param.update(arg_type.__schema__)
+        elif schema is not None:
+            param.update(schema)
         elif location == "files":
             param["type"] = "file"
         else:
