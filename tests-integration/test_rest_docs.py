@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from liveserver import StartServer
+from test_browser import browser as browser  # the fixture
 from test_browser import HAVE_SELENIUM
 from test_browser import WAIT
-from test_browser import browser as browser  # the fixture
 
 pytestmark = pytest.mark.server
 
