@@ -140,3 +140,20 @@ def test_deploy_check_warns_about_public_docs(app: Erlen, api: Api) -> None:
     assert problems and "REST_DOCS" in problems[0].fix
     app.config["REST_DOCS"] = True
     assert not [p for p in run_deploy_checks(app) if p.check == "rest_docs_public"]
+
+
+def test_swagger_ui_assets_are_served_locally(
+    app: Erlen, api: Api, client: t.Any
+) -> None:
+    from erlen_rest.docs import swagger_ui_path
+
+    if swagger_ui_path() is None:
+        pytest.skip("swagger-ui-bundle-v2 is not installed (erlen-rest[docs])")
+    body = client.get("/").get_data(as_text=True)
+    assert "/swaggerui/swagger-ui-bundle.js" in body
+    assert 'docExpansion: "none"' in body
+    with client.get("/swaggerui/swagger-ui-bundle.js") as asset:
+        assert asset.status_code == 200
+        assert len(asset.get_data()) > 100_000
+    assert client.get("/swaggerui/../../etc/passwd").status_code == 404
+    assert client.get("/swaggerui/index.html").status_code == 404

@@ -142,3 +142,24 @@ def test_message_mode_for_422(app: Erlen, api: Api, client: t.Any) -> None:
     assert response.content_type == "application/json"
     assert response.json["message"] == "Request validation failed"
     assert response.json["errors"][0]["type"] == "greater_than_equal"
+
+
+def test_typed_endpoints_on_a_blueprint(app: Erlen, client: t.Any) -> None:
+    from erlen import Blueprint
+
+    bp = Blueprint("v2", __name__, url_prefix="/v2")
+    api = Api(bp, doc=False)
+
+    @api.get("/double/<int:n>")
+    def double(n: int) -> dict[str, int]:
+        return {"n": n * 2}
+
+    app.register_blueprint(bp)
+    assert client.get("/v2/double/4").json == {"n": 8}
+    response = client.post("/v2/double/4")
+    assert response.status_code == 405
+    assert response.content_type == "application/problem+json"
+    with app.test_request_context():
+        spec = api.__schema__
+    assert spec["servers"] == [{"url": "/v2"}]
+    assert "/double/{n}" in spec["paths"]
