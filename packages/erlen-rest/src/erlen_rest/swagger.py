@@ -19,6 +19,7 @@ from werkzeug.routing import parse_converter_args
 from erlen import current_app
 from erlen import has_app_context
 
+from .errors import SpecsError
 from .fields import REF_PREFIX
 from .model import _all_models
 from .model import ModelBase
@@ -295,14 +296,31 @@ class Swagger:
         )
         paths: dict[str, dict[str, t.Any]] = {}
         tags: list[dict[str, t.Any]] = []
+        for tag in api.tags:
+            if isinstance(tag, str):
+                tags.append({"name": tag})
+            elif isinstance(tag, (list, tuple)):
+                tags.append(
+                    not_none(
+                        {
+                            "name": tag[0],
+                            "description": tag[1] if len(tag) > 1 else None,
+                        }
+                    )
+                )
+            elif isinstance(tag, dict) and "name" in tag:
+                tags.append(dict(tag))
+            else:
+                raise SpecsError(f"Invalid tag {tag!r}: a tag needs a name")
+        named = {tag["name"] for tag in tags}
         for ns in api.namespaces:
             if ns is api.default_namespace and not any(
                 r[1] is ns for r in api.resources
             ):
                 continue
+            if ns.name in named:
+                continue
             tags.append(not_none({"name": ns.name, "description": ns.description}))
-        for tag in api.tags:
-            tags.append({"name": tag} if isinstance(tag, str) else dict(tag))
         for resource, ns, urls, kwargs in api.resources:
             for url in urls:
                 path = extract_path(url)
@@ -461,16 +479,24 @@ class Swagger:
         body: dict[str, t.Any] | None = None
         form_props: dict[str, t.Any] = {}
         form_required: list[str] = []
+        body_props: dict[str, t.Any] = {}
+        body_required: list[str] = []
         has_files = False
         for expect in doc.get("expect", []) or []:
             if isinstance(expect, RequestParser):
                 for param in expect.__schema__:
                     where = param.get("in")
                     if where == "body":
-                        body = self._body(
-                            self.api.models.get(param["type"], None)
-                            or {"type": param.get("type", "object")}
-                        )
+                        model = self.api.models.get(param.get("type", ""))
+                        if model is not None:
+                            body = self._body(model)
+                        else:
+                            schema = _param_to_oas3(param)["schema"]
+                            if param.get("description"):
+                                schema["description"] = param["description"]
+                            body_props[param["name"]] = schema
+                            if param.get("required"):
+                                body_required.append(param["name"])
                     elif where == "formData":
                         has_files = has_files or param.get("type") == "file"
                         schema = _param_to_oas3(param)["schema"]
@@ -492,6 +518,11 @@ class Swagger:
                 del params[name]
             elif param.get("in") == "body":
                 del params[name]
+        if body_props and body is None:
+            body_schema: dict[str, t.Any] = {"type": "object", "properties": body_props}
+            if body_required:
+                body_schema["required"] = body_required
+            body = {"content": {"application/json": {"schema": body_schema}}}
         if form_props and body is None:
             media = (
                 "multipart/form-data"
