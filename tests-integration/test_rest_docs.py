@@ -32,7 +32,11 @@ def test_swagger_ui_shows_every_operation(
     from selenium.webdriver.support.wait import WebDriverWait
 
     assert isinstance(browser, WebDriver)
-    server = gunicorn_server("petstore:app", cwd=EXAMPLE)
+    server = gunicorn_server(
+        "petstore:app",
+        cwd=EXAMPLE,
+        env={"ERLEN_SWAGGER_UI_DOC_EXPANSION": "list"},
+    )
     document = server.client().get("/openapi.json").json()
     expected = {
         (method.upper(), path)
