@@ -420,8 +420,9 @@ class Swagger:
         if doc is False:
             return {}
         item: dict[str, t.Any] = {}
-        for method in [m.lower() for m in (getattr(resource, "methods", None) or [])]:
-            if method not in HTTP_METHODS or doc.get(method) is False:
+        methods = {m.lower() for m in (getattr(resource, "methods", None) or [])}
+        for method in HTTP_METHODS:
+            if method not in methods or doc.get(method) is False:
                 continue
             item[method] = self.serialize_operation(ns, resource, doc, method)
         return item
