@@ -26,7 +26,7 @@ from .errors import SpecsError
 from .marshalling import marshal
 from .model import Model
 
-__all__ = ["Argument", "ParseResult", "RequestParser"]
+__all__ = ["Argument", "Namespace", "ParseResult", "RequestParser"]
 
 SPLIT_CHAR = ","
 
@@ -70,6 +70,10 @@ class ParseResult(dict[str, t.Any]):
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         self[name] = value
+
+
+#: Flask-RESTful's name for :class:`ParseResult`.
+Namespace = ParseResult
 
 
 def _read_json(req: t.Any) -> t.Any:
@@ -321,10 +325,12 @@ class RequestParser:
         result_class: type[t.Any] = ParseResult,
         trim: bool = False,
         bundle_errors: bool = False,
+        namespace_class: type[t.Any] | None = None,
     ) -> None:
         self.args: list[Argument] = []
         self.argument_class = argument_class
-        self.result_class = result_class
+        #: ``namespace_class`` is Flask-RESTful's name for ``result_class``.
+        self.result_class = namespace_class or result_class
         self.trim = trim
         self.bundle_errors = bundle_errors
 

@@ -96,3 +96,6 @@ def import_check_view_func() -> t.Callable[..., t.Any]:
         return None
 
     return check
+
+
+from . import cors as cors  # noqa: E402  (Flask-RESTful's ``utils.cors.crossdomain``)
