@@ -15,7 +15,6 @@ import email.utils
 import fnmatch
 import re
 import typing as t
-from collections import OrderedDict
 from urllib.parse import urlparse
 from urllib.parse import urlunparse
 
@@ -813,6 +812,3 @@ class ClassName(String):
         if name == "dict":
             return "object"
         return camel_to_dash(name) if self.dash else name
-
-
-_ = OrderedDict  # re-exported name used by older code
