@@ -244,6 +244,7 @@ def typecheck(session: nox.Session) -> None:
         "mypy",
         *("noxfile.py", "examples/hello/app.py", "examples/factory"),
         *("examples/crud/crud.py", "examples/demo/notes"),
+        "examples/rest/petstore.py",
     )
     session.run("mypy", "tests-integration")
     session.run("mypy", "compat")
