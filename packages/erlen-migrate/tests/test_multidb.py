@@ -89,7 +89,7 @@ def test_every_bind_and_a_subset(multi: Project) -> None:
     assert "def upgrade_accounts" not in second
     multi.ok(app2, "upgrade")
     assert "level" in multi.columns(app2, "entry", "logs")
-    assert "No changes" in multi.ok(app2, "check").output
+    assert "No new upgrade operations" in multi.ok(app2, "check").output
     multi.ok(app2, "downgrade", "--bind", "logs")
     assert "level" not in multi.columns(app2, "entry", "logs")
     # The other databases only moved their version: nothing was dropped.
@@ -190,7 +190,7 @@ def test_binds_only_without_default_database(tmp_path: Path) -> None:
         project.ok(app, "upgrade")
         assert "account" in project.tables(app, "accounts")
         assert "entry" in project.tables(app, "logs")
-        assert "No changes" in project.ok(app, "check").output
+        assert "No new upgrade operations" in project.ok(app, "check").output
         bad = project.cli(app, "upgrade", "--bind", "default")
         assert bad.exit_code == 1
         assert "Unknown database default" in bad.output

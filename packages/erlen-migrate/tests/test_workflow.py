@@ -18,6 +18,7 @@ def test_init_writes_only_owned_files(sqlite_project: Project) -> None:
     folder = sqlite_project.folder
     assert sorted(p.name for p in folder.iterdir()) == [
         "README",
+        "alembic.ini",
         "script.py.mako",
         "versions",
     ]
@@ -137,7 +138,7 @@ def test_add_column_cycle_keeps_rows(project: Project) -> None:
     project.ok(app2, "upgrade")
     assert "email" in project.columns(app2, "user")
     project.ok(app2, "current", "--check-heads")
-    assert "No changes in schema detected." in project.ok(app2, "check").output
+    assert "No new upgrade operations detected." in project.ok(app2, "check").output
     assert project.query(app2, 'SELECT id, name, email FROM "user" ORDER BY id') == [
         (1, "ada", None),
         (2, "bob", None),
@@ -222,7 +223,7 @@ def test_type_changes_are_detected_and_applied(project: Project) -> None:
     if "postgresql" in project.config["SQLALCHEMY_DATABASE_URI"]:
         assert columns["name"].length == 200
     assert project.query(app2, 'SELECT name, score FROM "user"') == [("ada", 7)]
-    assert "No changes" in project.ok(app2, "check").output
+    assert "No new upgrade operations" in project.ok(app2, "check").output
     project.ok(app2, "downgrade")
     assert project.query(app2, 'SELECT name, score FROM "user"') == [("ada", 7)]
 
@@ -296,7 +297,7 @@ def test_rename_table_and_column_with_batch_mode(sqlite_project: Project) -> Non
     project.ok(app2, "upgrade")
     assert project.query(app2, "SELECT id, full_name FROM person") == [(1, "ada")]
     assert "user" not in project.tables(app2)
-    assert "No changes" in project.ok(app2, "check").output
+    assert "No new upgrade operations" in project.ok(app2, "check").output
     project.ok(app2, "downgrade")
     assert project.query(app2, 'SELECT id, name FROM "user"') == [(1, "ada")]
     project.ok(app2, "upgrade")

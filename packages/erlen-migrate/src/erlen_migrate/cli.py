@@ -41,21 +41,23 @@ class _EchoHandler(logging.Handler):
 @contextlib.contextmanager
 def _alembic_logging() -> cabc.Iterator[None]:
     """Show Alembic's INFO messages unless the app configured logging itself."""
-    logger = logging.getLogger("alembic")
-    handlers = [*logger.handlers, *logging.getLogger().handlers]
+    loggers = [logging.getLogger("alembic"), logging.getLogger("erlen_migrate")]
+    handlers = [h for lg in (*loggers, logging.getLogger()) for h in lg.handlers]
     if any(not isinstance(h, logging.NullHandler) for h in handlers):
         yield
         return
     handler = _EchoHandler()
     handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     try:
         yield
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
+        for logger, level in zip(loggers, previous, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 def _options(
@@ -85,19 +87,34 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
         except CommandError as e:
             raise click.ClickException(str(e)) from None
         except sa_exc.DBAPIError as e:
+            where = _database_of(e)
             if e.statement is None or e.connection_invalidated:
-                reason = str(e.orig).strip()
-                end = "" if reason.endswith((".", "?", "!")) else "."
-                raise click.ClickException(
-                    f"Cannot connect to the database: {reason}{end} Check the"
-                    " database URL and that the server is running."
-                ) from e
+                raise _cannot_connect(e.orig, where) from e
             statement = " ".join(str(e.statement).split())
             if len(statement) > 300:
                 statement = statement[:297] + "..."
             raise click.ClickException(
-                f"The database rejected a statement: {e.orig}\n  Statement: {statement}"
+                f"The database{where} rejected a statement: {e.orig}\n"
+                f"  Statement: {statement}"
             ) from e
+        except OSError as e:
+            # asyncpg and other async drivers raise the socket's error itself.
+            raise _cannot_connect(e, _database_of(e)) from e
+
+
+def _database_of(error: BaseException) -> str:
+    """`` 'audit'`` when the error happened on one of several databases."""
+    label = getattr(error, "erlen_migrate_database", None)
+    return f" {label!r}" if label else ""
+
+
+def _cannot_connect(reason: object, where: str) -> click.ClickException:
+    text = str(reason).strip() or type(reason).__name__
+    end = "" if text.endswith((".", "?", "!")) else "."
+    return click.ClickException(
+        f"Cannot connect to the database{where}: {text}{end} Check the database"
+        " URL and that the server is running."
+    )
 
 
 _directory = click.option(
@@ -155,6 +172,11 @@ def _revision_options(f: cabc.Callable[..., t.Any]) -> cabc.Callable[..., t.Any]
         ),
         _x_arg,
         _bind,
+        click.option(
+            "--allow-drop-all",
+            is_flag=True,
+            help="Write the revision even if it drops every table of a database.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -236,6 +258,7 @@ def make_group(name: str = "db") -> click.Group:
         rev_id: str | None,
         x_arg: tuple[str, ...],
         binds: tuple[str, ...],
+        allow_drop_all: bool,
         autogenerate: bool,
     ) -> None:
         """Create a new revision file."""
@@ -253,6 +276,7 @@ def make_group(name: str = "db") -> click.Group:
             rev_id,
             x_arg=xs,
             binds=keys,
+            allow_drop_all=allow_drop_all,
         )
 
     @group.command()
@@ -268,6 +292,7 @@ def make_group(name: str = "db") -> click.Group:
         rev_id: str | None,
         x_arg: tuple[str, ...],
         binds: tuple[str, ...],
+        allow_drop_all: bool,
     ) -> None:
         """Autogenerate a revision from the model changes ('revision --autogenerate')."""
         folder, xs, keys = _options(directory, x_arg, binds)
@@ -283,6 +308,7 @@ def make_group(name: str = "db") -> click.Group:
             rev_id,
             xs,
             binds=keys,
+            allow_drop_all=allow_drop_all,
         )
 
     @group.command()
