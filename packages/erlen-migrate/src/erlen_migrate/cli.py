@@ -6,6 +6,7 @@ import collections.abc as cabc
 import contextlib
 import dataclasses
 import logging
+import socket
 import typing as t
 
 import click
@@ -41,23 +42,21 @@ class _EchoHandler(logging.Handler):
 @contextlib.contextmanager
 def _alembic_logging() -> cabc.Iterator[None]:
     """Show Alembic's INFO messages unless the app configured logging itself."""
-    loggers = [logging.getLogger("alembic"), logging.getLogger("erlen_migrate")]
-    handlers = [h for lg in (*loggers, logging.getLogger()) for h in lg.handlers]
+    logger = logging.getLogger("alembic")
+    handlers = [*logger.handlers, *logging.getLogger().handlers]
     if any(not isinstance(h, logging.NullHandler) for h in handlers):
         yield
         return
     handler = _EchoHandler()
     handler.setFormatter(logging.Formatter("%(levelname)-5.5s [%(name)s] %(message)s"))
-    previous = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
         yield
     finally:
-        for logger, level in zip(loggers, previous, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def _options(
@@ -97,9 +96,19 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
                 f"The database{where} rejected a statement: {e.orig}\n"
                 f"  Statement: {statement}"
             ) from e
-        except OSError as e:
-            # asyncpg and other async drivers raise the socket's error itself.
+        except (ConnectionError, TimeoutError, socket.gaierror) as e:
+            # asyncpg raises the socket's error itself, not a DBAPIError.
             raise _cannot_connect(e, _database_of(e)) from e
+        except OSError as e:
+            if not str(e).startswith("Multiple exceptions"):
+                raise
+            raise _cannot_connect(e, _database_of(e)) from e  # asyncpg, several hosts
+        except ModuleNotFoundError as e:
+            raise click.ClickException(
+                f"Cannot import {e.name!r}: {e}. If it is a database driver,"
+                " install it (the URL's '+driver' part names it), e.g."
+                " 'pip install asyncpg'."
+            ) from e
 
 
 def _database_of(error: BaseException) -> str:

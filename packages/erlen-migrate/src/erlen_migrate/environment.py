@@ -23,7 +23,6 @@ import contextvars
 import dataclasses
 import functools
 import inspect
-import logging
 import os
 import re
 import sys
@@ -51,7 +50,6 @@ __all__ = ["Database", "Invocation", "invocation", "run_environment"]
 #: The key of :class:`Invocation` in Alembic's ``Config.attributes``.
 KEY = "erlen_migrate"
 _ADAPTED = "__erlen_migrate_adapted__"
-logger = logging.getLogger("erlen_migrate")
 
 #: A callback of ``@migrate.database_options``: extra ``configure`` options
 #: for one database; ``connection`` is ``None`` in offline (``--sql``) mode.
@@ -473,9 +471,10 @@ def _run_online(
         for database, connection, options in zip(
             databases, connections, prepared, strict=True
         ):
-            inv.current = database
+            inv.current = None
             if inv.multidb and mutating:
-                logger.info("Migrating database %s", database.label)
+                context.config.print_stdout("Migrating database %s", database.label)
+            inv.current = database
             with _naming(inv, database):
                 if len(databases) > 1:
                     context.configure(connection=connection, **options)
