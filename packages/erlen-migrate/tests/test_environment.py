@@ -371,3 +371,25 @@ def test_new_revisions_are_formatted_with_ruff(sqlite_project: Project) -> None:
     )
     project.ok(app, "revision", "-m", "two", "--rev-id", "two")
     assert "'two'" in (project.folder / "versions" / "two_two.py").read_text()
+
+
+def test_autocommit_block_with_one_database(project: Project) -> None:
+    """One database runs like Alembic's env.py: autocommit_block() works."""
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    project.ok(app, "migrate", "-m", "one")
+    project.ok(app, "revision", "-m", "index", "--rev-id", "index")
+    path = project.folder / "versions" / "index_index.py"
+    concurrently = "CONCURRENTLY " if "postgresql" in str(project.config) else ""
+    path.write_text(
+        path.read_text().replace(
+            "def upgrade() -> None:\n    pass",
+            "def upgrade() -> None:\n"
+            "    with op.get_context().autocommit_block():\n"
+            f"        op.execute('CREATE INDEX {concurrently}ix_name ON \"user\" (name)')",
+        )
+    )
+    project.ok(app, "upgrade")
+    indexes = sa.inspect(project.engine(app)).get_indexes("user")
+    assert [i["name"] for i in indexes] == ["ix_name"]
+    assert project.ok(app, "current").output.strip() == "index (head)"

@@ -433,16 +433,20 @@ def _run_online(
     databases: cabc.Sequence[Database],
     connections: cabc.Sequence[sa.engine.Connection],
 ) -> None:
-    """Run on every database in one transaction each, committed when all succeeded.
+    """Run on every database; several ones in one transaction each, committed at the end.
 
-    SQLite's driver only opens a transaction before data changes, so it gets an
-    explicit ``BEGIN`` and its DDL is rolled back as well.
+    One database runs as Alembic's own ``env.py`` runs it, so that
+    ``transaction_per_migration`` and ``autocommit_block()`` work. Several
+    databases are all or nothing: SQLite's driver only opens a transaction
+    before data changes, so it gets an explicit ``BEGIN`` and its DDL is rolled
+    back as well.
     """
     from alembic import context
 
+    atomic = len(databases) > 1
     transactions = []
     try:
-        for connection in connections:
+        for connection in connections if atomic else ():
             transactions.append(connection.begin())
             if connection.dialect.name == "sqlite":
                 connection.exec_driver_sql("BEGIN")
@@ -463,6 +467,9 @@ def _run_online(
                     names.discard(options.get("version_table", "alembic_version"))
                     inv.tables[database.label] = names
             prepared.append(options)
+            if not atomic:
+                # Keep what the options callback set; Alembic begins afresh.
+                connection.commit()
         if inv.require_heads:
             behind = count_behind(context.script, inv.heads)
             if behind:
@@ -476,8 +483,7 @@ def _run_online(
                 context.config.print_stdout("Migrating database %s", database.label)
             inv.current = database
             with _naming(inv, database):
-                if len(databases) > 1:
-                    context.configure(connection=connection, **options)
+                context.configure(connection=connection, **options)
                 with context.begin_transaction():
                     context.run_migrations(engine_name=database.name)
                 if inv.command == "current" and inv.multidb:

@@ -243,9 +243,8 @@ class Migrate(Extension[MigrateState]):
         It is called as ``f(database, connection)`` before each database is
         migrated, compared or read: ``database`` is an
         :class:`~erlen_migrate.Database` (``.key``, ``.label``, ``.metadata``)
-        and ``connection`` the connection the command uses, inside its
-        transaction (``None`` with ``--sql``), so ``SET`` statements reach the
-        migration. What it returns is added to the options given to
+        and ``connection`` the connection the command uses (``None`` with
+        ``--sql``): settings made with ``SET`` reach the migration. What it returns is added to the options given to
         :class:`Migrate` (``include_object``, ``compare_server_default``,
         ``version_table_schema``, ...).
         """
