@@ -23,6 +23,7 @@ import contextvars
 import dataclasses
 import functools
 import inspect
+import logging
 import os
 import re
 import sys
@@ -414,6 +415,18 @@ def _run_offline(inv: Invocation, databases: cabc.Sequence[Database]) -> None:
 
 
 @contextlib.contextmanager
+def _quiet() -> cabc.Iterator[None]:
+    """Hide Alembic's INFO messages about the migration context for a moment."""
+    logger = logging.getLogger("alembic.runtime.migration")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
 def _naming(inv: Invocation, database: Database) -> cabc.Iterator[None]:
     """Name the database in errors raised while it runs, when there are several."""
     try:
@@ -458,7 +471,8 @@ def _run_online(
             with _naming(inv, database):
                 last = index == len(databases) - 1
                 options = _options(inv, database, connection, last=last)
-                context.configure(connection=connection, **options)
+                with _quiet():  # configured again below, with the same messages
+                    context.configure(connection=connection, **options)
                 inv.heads[database.label] = tuple(
                     context.get_context().get_current_heads()
                 )
