@@ -393,3 +393,44 @@ def test_autocommit_block_with_one_database(project: Project) -> None:
     indexes = sa.inspect(project.engine(app)).get_indexes("user")
     assert [i["name"] for i in indexes] == ["ix_name"]
     assert project.ok(app, "current").output.strip() == "index (head)"
+
+
+def test_async_and_sync_databases_together(tmp_path: Path) -> None:
+    """An async default database and a sync bind share one all-or-nothing run."""
+    pytest.importorskip("aiosqlite")
+    project = Project(
+        folder=tmp_path / "migrations",
+        config={
+            "SQLALCHEMY_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path / 'main.db'}",
+            "SQLALCHEMY_BINDS": {"audit": f"sqlite:///{tmp_path / 'audit.db'}"},
+        },
+        instance=tmp_path / "instance",
+    )
+    try:
+        app = project.app(_user_and_audit)
+        project.ok(app, "init", "--multidb")
+        project.ok(app, "migrate", "-m", "both")
+        project.ok(app, "upgrade")
+        main = sa.create_engine(f"sqlite:///{tmp_path / 'main.db'}")
+        assert "user" in sa.inspect(main).get_table_names()
+        assert "entry" in project.tables(app, "audit")
+        project.ok(app, "revision", "-m", "bad", "--rev-id", "bad")
+        path = project.folder / "versions" / "bad_bad.py"
+        path.write_text(
+            path.read_text()
+            .replace(
+                "def upgrade_() -> None:\n    pass",
+                "def upgrade_() -> None:\n    op.execute('DROP TABLE \"user\"')",
+            )
+            .replace(
+                "def upgrade_audit() -> None:\n    pass",
+                "def upgrade_audit() -> None:\n    op.execute('SELECT nothing FROM nowhere')",
+            )
+        )
+        failed = project.cli(app, "upgrade")
+        assert failed.exit_code == 1
+        assert "The database 'audit' rejected a statement" in failed.output
+        assert "user" in sa.inspect(main).get_table_names()
+        main.dispose()
+    finally:
+        project.dispose()
