@@ -52,6 +52,12 @@ DEPENDENCY_MATRIX: dict[str, tuple[str, list[str]]] = {
     "erlen-sql": ("sqlalchemy", ["2.0", "2.1"]),
     "erlen-migrate": ("sqlalchemy", ["2.0", "2.1"]),
 }
+#: More pins for one version of a matrix (session names stay the same):
+#: ``{project name: {minor version: [requirements]}}``. erlen-migrate runs on
+#: the oldest supported Alembic with SQLAlchemy 2.0 and the newest with 2.1.
+MATRIX_PINS: dict[str, dict[str, list[str]]] = {
+    "erlen-migrate": {"2.0": ["alembic~=1.13.0"], "2.1": ["alembic>=1.18"]},
+}
 
 #: Linters are pinned so that a new release cannot fail CI on unchanged code.
 RUFF = "ruff==0.17.6"
@@ -175,12 +181,8 @@ def tests_core(session: nox.Session) -> None:
 def _define_package_tests(package: Package) -> None:
     """Register ``tests-<package>``, parametrized when the package has a matrix."""
 
-    def run(session: nox.Session, pin: str | None = None) -> None:
-        requirements = [
-            *TEST_TOOLS,
-            *package.test_requirements,
-            *([pin] if pin else []),
-        ]
+    def run(session: nox.Session, *pins: str) -> None:
+        requirements = [*TEST_TOOLS, *package.test_requirements, *pins]
         session.install(
             *_editable(_local_closure(package.name)), *dict.fromkeys(requirements)
         )
@@ -189,15 +191,14 @@ def _define_package_tests(package: Package) -> None:
     run.__doc__ = f"Test {package.name} with only the core and its own dependencies."
     if package.name in DEPENDENCY_MATRIX:
         library, versions = DEPENDENCY_MATRIX[package.name]
+        more = MATRIX_PINS.get(package.name, {})
 
-        def matrix_run(session: nox.Session, pin: str) -> None:
-            run(session, pin)
+        def matrix_run(session: nox.Session, version: str) -> None:
+            run(session, f"{library}~={version}.0", *more.get(version, []))
 
         matrix_run.__doc__ = run.__doc__
         parametrize = nox.parametrize(
-            "pin",
-            [f"{library}~={v}.0" for v in versions],
-            ids=[f"{library}-{v}" for v in versions],
+            "version", versions, ids=[f"{library}-{v}" for v in versions]
         )
         nox.session(name=f"tests-{package.name}")(parametrize(matrix_run))
     else:

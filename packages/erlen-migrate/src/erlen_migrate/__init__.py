@@ -30,6 +30,7 @@ from .commands import revision
 from .commands import show
 from .commands import stamp
 from .commands import upgrade
+from .environment import Database
 from .errors import CommandError
 from .errors import DatabaseBehindError
 from .errors import MigrateError
@@ -43,6 +44,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "CommandError",
     "Config",
+    "Database",
     "DatabaseBehindError",
     "Migrate",
     "MigrateError",

@@ -6,6 +6,7 @@ import collections.abc as cabc
 import contextlib
 import dataclasses
 import logging
+import socket
 import typing as t
 
 import click
@@ -85,19 +86,44 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
         except CommandError as e:
             raise click.ClickException(str(e)) from None
         except sa_exc.DBAPIError as e:
+            where = _database_of(e)
             if e.statement is None or e.connection_invalidated:
-                reason = str(e.orig).strip()
-                end = "" if reason.endswith((".", "?", "!")) else "."
-                raise click.ClickException(
-                    f"Cannot connect to the database: {reason}{end} Check the"
-                    " database URL and that the server is running."
-                ) from e
+                raise _cannot_connect(e.orig, where) from e
             statement = " ".join(str(e.statement).split())
             if len(statement) > 300:
                 statement = statement[:297] + "..."
             raise click.ClickException(
-                f"The database rejected a statement: {e.orig}\n  Statement: {statement}"
+                f"The database{where} rejected a statement: {e.orig}\n"
+                f"  Statement: {statement}"
             ) from e
+        except (ConnectionError, TimeoutError, socket.gaierror) as e:
+            # asyncpg raises the socket's error itself, not a DBAPIError.
+            raise _cannot_connect(e, _database_of(e)) from e
+        except OSError as e:
+            if not str(e).startswith("Multiple exceptions"):
+                raise
+            raise _cannot_connect(e, _database_of(e)) from e  # asyncpg, several hosts
+        except ModuleNotFoundError as e:
+            raise click.ClickException(
+                f"Cannot import {e.name!r}: {e}. If it is a database driver,"
+                " install it (the URL's '+driver' part names it), e.g."
+                " 'pip install asyncpg'."
+            ) from e
+
+
+def _database_of(error: BaseException) -> str:
+    """`` 'audit'`` when the error happened on one of several databases."""
+    label = getattr(error, "erlen_migrate_database", None)
+    return f" {label!r}" if label else ""
+
+
+def _cannot_connect(reason: object, where: str) -> click.ClickException:
+    text = str(reason).strip() or type(reason).__name__
+    end = "" if text.endswith((".", "?", "!")) else "."
+    return click.ClickException(
+        f"Cannot connect to the database{where}: {text}{end} Check the database"
+        " URL and that the server is running."
+    )
 
 
 _directory = click.option(
@@ -155,6 +181,11 @@ def _revision_options(f: cabc.Callable[..., t.Any]) -> cabc.Callable[..., t.Any]
         ),
         _x_arg,
         _bind,
+        click.option(
+            "--allow-drop-all",
+            is_flag=True,
+            help="Write the revision even if it drops every table of a database.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -236,6 +267,7 @@ def make_group(name: str = "db") -> click.Group:
         rev_id: str | None,
         x_arg: tuple[str, ...],
         binds: tuple[str, ...],
+        allow_drop_all: bool,
         autogenerate: bool,
     ) -> None:
         """Create a new revision file."""
@@ -253,6 +285,7 @@ def make_group(name: str = "db") -> click.Group:
             rev_id,
             x_arg=xs,
             binds=keys,
+            allow_drop_all=allow_drop_all,
         )
 
     @group.command()
@@ -268,6 +301,7 @@ def make_group(name: str = "db") -> click.Group:
         rev_id: str | None,
         x_arg: tuple[str, ...],
         binds: tuple[str, ...],
+        allow_drop_all: bool,
     ) -> None:
         """Autogenerate a revision from the model changes ('revision --autogenerate')."""
         folder, xs, keys = _options(directory, x_arg, binds)
@@ -283,6 +317,7 @@ def make_group(name: str = "db") -> click.Group:
             rev_id,
             xs,
             binds=keys,
+            allow_drop_all=allow_drop_all,
         )
 
     @group.command()

@@ -1,48 +1,62 @@
-"""The migration environment, run inside the package instead of a generated ``env.py``.
+"""The migration environment that Alembic runs from the package's own ``env.py``.
 
-Alembic's command functions load ``env.py`` from the migrations folder; every
-erlen-migrate command instead opens an :class:`~alembic.runtime.environment.EnvironmentContext`
-and calls :func:`run_environment`, which configures Alembic once per managed
-database. A folder made by ``erlen db init`` therefore holds only files its
-owner edits (``script.py.mako``, ``versions/``, optionally ``alembic.ini``) and
-never goes stale when erlen-migrate, erlen-sql, Alembic or SQLAlchemy change.
+:meth:`~erlen_migrate.Migrate.get_config` points Alembic's ``script_location``
+at ``erlen_migrate/alembic_env/`` and ``version_locations`` at the project's
+``migrations/versions``; every command is then a call of ``alembic.command``.
+Alembic loads the package's ``env.py``, which calls :func:`run_environment`:
+it configures Alembic once per managed database, on connections that all stay
+in one transaction each until every database succeeded.
 
 Every database gets ``engine_name`` when migrations run: ``""`` for the default
 database, the bind key otherwise. A revision whose ``upgrade()`` takes no
 ``engine_name`` (single-database style, also Flask-Migrate's) runs on the
-default database only, so adding binds later needs no edits to old revisions.
+default database only, and a multi-database revision without an
+``upgrade_<name>`` for a database added later does nothing there.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections.abc as cabc
+import contextlib
 import contextvars
 import dataclasses
 import functools
 import inspect
+import logging
+import os
 import re
 import sys
 import threading
 import typing as t
 
 import sqlalchemy as sa
-from alembic.runtime.environment import EnvironmentContext
-from alembic.script import ScriptDirectory
+from alembic.operations import ops
 
+from .errors import CommandError
+from .errors import DatabaseBehindError
 from .errors import MigrateError
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from alembic.config import Config
-    from sqlalchemy.ext.asyncio import AsyncEngine
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
     from erlen import Erlen
 
     from .extension import MigrateState
 
-__all__ = ["Database", "resolve_databases", "run_environment"]
+__all__ = ["Database", "Invocation", "invocation", "run_environment"]
 
+#: The key of :class:`Invocation` in Alembic's ``Config.attributes``.
+KEY = "erlen_migrate"
 _ADAPTED = "__erlen_migrate_adapted__"
+
+#: A callback of ``@migrate.database_options``: extra ``configure`` options
+#: for one database; ``connection`` is ``None`` in offline (``--sql``) mode.
+DatabaseOptions = cabc.Callable[
+    ["Database", "sa.engine.Connection | None"], "cabc.Mapping[str, t.Any] | None"
+]
 
 
 @dataclasses.dataclass(eq=False)
@@ -75,76 +89,107 @@ class Database:
             return sa.engine.make_url(self.bind)
         return t.cast(sa.engine.URL, self.bind.url)
 
-    def run(self, fn: cabc.Callable[[sa.engine.Connection], None]) -> None:
-        """Call ``fn`` with a connection, through ``run_sync`` for async drivers."""
+    @property
+    def is_async(self) -> bool:
+        """Whether the engine uses an async driver (run through ``run_sync``)."""
         bind = self.bind
-        if _is_async(bind):
-            _run_coroutine(functools.partial(_run_async, bind, fn))
-            return
-        owned = isinstance(bind, (str, sa.engine.URL))
-        engine: sa.engine.Engine = (
-            sa.create_engine(bind, poolclass=sa.pool.NullPool) if owned else bind
+        if isinstance(bind, (str, sa.engine.URL)):
+            return bool(sa.engine.make_url(bind).get_dialect().is_async)
+        if isinstance(bind, sa.engine.Engine):
+            return bool(bind.dialect.is_async)
+        return True
+
+
+@dataclasses.dataclass(eq=False)
+class Invocation:
+    """What one command passes to the environment, in ``config.attributes``."""
+
+    state: MigrateState
+    app: Erlen
+    config: Config
+    #: The project's migrations folder.
+    folder: str
+    #: ``--bind`` values; ``None`` for the configured databases.
+    binds: list[str | None] | None = None
+    #: The erlen-migrate command running (``"upgrade"``, ``"check"``, ...).
+    command: str = ""
+    #: Raise :class:`DatabaseBehindError` before running (autogenerate).
+    require_heads: bool = False
+    #: Write a revision even if it drops every table of a database.
+    allow_drop_all: bool = False
+    #: The database being configured right now.
+    current: Database | None = None
+    #: Applied revisions per database label, read while the command ran.
+    heads: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    #: Autogenerate's differences, when the command compared the schema.
+    diffs: list[t.Any] = dataclasses.field(default_factory=list)
+    #: Autogenerate found nothing, so no revision was written.
+    empty: bool = False
+    #: Tables per database label before a revision is autogenerated.
+    tables: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    _databases: list[Database] | None = None
+
+    def databases(self) -> list[Database]:
+        """The databases this command manages, default database first."""
+        if self._databases is None:
+            self._databases = resolve_databases(self)
+        return self._databases
+
+    @property
+    def multidb(self) -> bool:
+        """Whether revisions get one ``upgrade_<name>`` per database."""
+        return [d.key for d in self.databases()] != [None]
+
+    def template_args(self) -> dict[str, t.Any]:
+        """Arguments the revision template uses to render one or many databases."""
+        try:
+            databases = self.databases()
+        except MigrateError:
+            return {"multidb": False, "database_names": [""]}
+        return {"multidb": self.multidb, "database_names": [d.name for d in databases]}
+
+    def skipped(self) -> list[str]:
+        """Binds of the app that this command does not manage."""
+        try:
+            managed = {d.key for d in self.databases()}
+            _, engines = _source(self.state, self.app)
+        except MigrateError:
+            return []
+        return ["default" if k is None else k for k in engines if k not in managed]
+
+
+def invocation(config: Config) -> Invocation:
+    """Return the :class:`Invocation` that :meth:`Migrate.get_config` stored."""
+    found = config.attributes.get(KEY)
+    if not isinstance(found, Invocation):
+        raise MigrateError(
+            "This Alembic config was not made by erlen-migrate: build it with"
+            " 'migrate.get_config()' inside an app context."
         )
-        try:
-            with engine.connect() as connection:
-                fn(connection)
-        finally:
-            if owned:
-                engine.dispose()
+    return found
 
 
-def _is_async(bind: t.Any) -> bool:
-    if isinstance(bind, (str, sa.engine.URL)):
-        url = sa.engine.make_url(bind)
-        return bool(url.get_dialect().is_async)
-    if isinstance(bind, sa.engine.Engine):
-        return bool(bind.dialect.is_async)
-    return True
+def revision_template(arguments: dict[str, t.Any]) -> tuple[str, dict[str, t.Any]]:
+    """Return the project's ``script.py.mako`` and the arguments to render it with.
 
+    The package's ``alembic_env/script.py.mako`` calls this: Alembic renders
+    the template of its ``script_location``, which hands over to the project's.
+    """
+    from .extension import TEMPLATES
 
-async def _run_async(
-    bind: t.Any, fn: cabc.Callable[[sa.engine.Connection], None]
-) -> None:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine: AsyncEngine
-    if isinstance(bind, AsyncEngine):
-        engine, owned = bind, False
-    else:
-        url = bind.url if isinstance(bind, sa.engine.Engine) else bind
-        engine, owned = create_async_engine(url, poolclass=sa.pool.NullPool), True
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(fn)
-    finally:
-        if owned:
-            await engine.dispose()
-
-
-def _run_coroutine(
-    factory: cabc.Callable[[], cabc.Coroutine[t.Any, t.Any, None]],
-) -> None:
-    """Run a coroutine to completion, in a worker thread if a loop already runs here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(factory())
-        return
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(factory())
-        except BaseException as e:  # re-raised in the calling thread
-            errors.append(e)
-
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(target,))
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    config = arguments.get("config")
+    found = config.attributes.get(KEY) if config is not None else None
+    merged = dict(arguments)
+    path = str(TEMPLATES / "erlen" / "script.py.mako")
+    if isinstance(found, Invocation):
+        for name, value in found.template_args().items():
+            merged.setdefault(name, value)
+        own = os.path.join(found.folder, "script.py.mako")
+        if os.path.isfile(own):
+            path = own
+    merged.setdefault("multidb", False)
+    merged.setdefault("database_names", [""])
+    return path, merged
 
 
 # -- which databases ---------------------------------------------------------------
@@ -212,26 +257,22 @@ def _configured_engines(state: MigrateState, app: Erlen) -> dict[str | None, t.A
     return found
 
 
-def resolve_databases(
-    state: MigrateState,
-    app: Erlen,
-    config: Config,
-    binds: cabc.Iterable[str | None] | None = None,
-) -> list[Database]:
+def resolve_databases(inv: Invocation) -> list[Database]:
     """Return the databases a command manages, default database first.
 
-    In order of precedence: ``binds`` (``--bind``), the ``binds`` option of
+    In order of precedence: ``--bind``, the ``binds`` option of
     :class:`~erlen_migrate.Migrate`, ``databases`` in the folder's
     ``alembic.ini`` (``*`` for all), else the default database, or every bind
     when there is no default database.
     """
-    metadatas, engines = _source(state, app)
+    with inv.app.app_context():
+        metadatas, engines = _source(inv.state, inv.app)
     ordered = sorted(engines, key=lambda k: k is not None)
     selected: list[str | None]
-    requested = list(binds) if binds else None
-    if requested is None and state.binds is not None:
-        requested = list(state.binds)
-    setting = config.get_main_option("databases")
+    requested = list(inv.binds) if inv.binds else None
+    if requested is None and inv.state.binds is not None:
+        requested = list(inv.state.binds)
+    setting = inv.config.get_main_option("databases")
     if requested is not None:
         selected = [_parse_bind(b, engines) for b in requested]
     elif setting is not None and setting.strip() in ("*", "all"):
@@ -261,7 +302,7 @@ def resolve_databases(
     return result
 
 
-# -- running ------------------------------------------------------------------------
+# -- revisions of other styles ---------------------------------------------------------
 
 
 def _accepts_engine_name(fn: cabc.Callable[..., t.Any]) -> bool:
@@ -285,62 +326,348 @@ def _default_only(fn: cabc.Callable[[], None]) -> cabc.Callable[..., None]:
     return run
 
 
-def adapt_revision_modules(script: ScriptDirectory) -> None:
-    """Let single-database revisions run with ``engine_name`` (on the default only)."""
+def _nothing() -> None:
+    """Stand in for ``upgrade_<name>`` of a database added after the revision."""
+
+
+def adapt_revision_modules(
+    script: ScriptDirectory, databases: cabc.Sequence[Database]
+) -> None:
+    """Let every revision run with ``engine_name`` on every managed database.
+
+    Single-database revisions run on the default database only; a
+    multi-database revision (ours or Flask-Migrate's, which looks up
+    ``upgrade_<name>`` in its globals) gets a no-op for a database it predates.
+    """
     for sc in script.walk_revisions():
         module = sc.module
-        for fn_name in ("upgrade", "downgrade"):
-            fn = getattr(module, fn_name, None)
-            if fn is None or getattr(fn, _ADAPTED, False) or _accepts_engine_name(fn):
+        for step in ("upgrade", "downgrade"):
+            fn = getattr(module, step, None)
+            if fn is None or getattr(fn, _ADAPTED, False):
                 continue
-            setattr(module, fn_name, _default_only(fn))
+            if not _accepts_engine_name(fn):
+                setattr(module, step, _default_only(fn))
+                continue
+            for database in databases:
+                if not hasattr(module, f"{step}_{database.name}"):
+                    setattr(module, f"{step}_{database.name}", _nothing)
 
 
-def run_environment(
-    env: EnvironmentContext,
-    state: MigrateState,
-    databases: cabc.Sequence[Database],
+# -- running ----------------------------------------------------------------------
+
+
+def run_environment() -> None:
+    """Run the current Alembic command on every managed database (``env.py``)."""
+    from alembic import context
+
+    inv = invocation(context.config)
+    with inv.app.app_context():
+        databases = inv.databases()
+        adapt_revision_modules(context.script, databases)
+        if context.is_offline_mode():
+            _run_offline(inv, databases)
+        else:
+            _with_connections(databases, functools.partial(_run_online, inv, databases))
+
+
+def _options(
+    inv: Invocation,
+    database: Database,
+    connection: sa.engine.Connection | None,
     *,
-    multidb: bool,
-    on_database: cabc.Callable[[Database], None] | None = None,
+    last: bool,
+) -> dict[str, t.Any]:
+    """The ``EnvironmentContext.configure`` arguments for one database."""
+    options = dict(inv.state.configure_args)
+    for callback in inv.state.migrate.database_options_callbacks:
+        options.update(callback(database, connection) or {})
+    options["target_metadata"] = database.metadata
+    if inv.multidb:
+        options.setdefault("upgrade_token", f"{database.name}_upgrades")
+        options.setdefault("downgrade_token", f"{database.name}_downgrades")
+    options["template_args"] = {
+        **inv.template_args(),
+        **options.get("template_args", {}),
+    }
+    if last:
+        options["process_revision_directives"] = functools.partial(
+            _after_autogenerate, inv, options.get("process_revision_directives")
+        )
+    return options
+
+
+def _run_offline(inv: Invocation, databases: cabc.Sequence[Database]) -> None:
+    from alembic import context
+
+    for index, database in enumerate(databases):
+        inv.current = database
+        if len(databases) > 1:
+            buffer = context.config.output_buffer
+            line = f"-- Database: {database.label}\n\n"
+            (buffer if buffer is not None else sys.stdout).write(line)
+        options = _options(inv, database, None, last=index == len(databases) - 1)
+        options.setdefault("literal_binds", True)
+        options.setdefault("dialect_opts", {"paramstyle": "named"})
+        with _naming(inv, database):
+            context.configure(url=database.url, **options)
+            with context.begin_transaction():
+                context.run_migrations(engine_name=database.name)
+
+
+@contextlib.contextmanager
+def _quiet() -> cabc.Iterator[None]:
+    """Hide Alembic's INFO messages about the migration context for a moment."""
+    logger = logging.getLogger("alembic.runtime.migration")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _naming(inv: Invocation, database: Database) -> cabc.Iterator[None]:
+    """Name the database in errors raised while it runs, when there are several."""
+    try:
+        yield
+    except MigrateError:
+        raise
+    except Exception as e:
+        if inv.multidb:
+            if isinstance(e, CommandError):
+                raise MigrateError(f"Database {database.label}: {e}") from e
+            e.erlen_migrate_database = database.label  # type: ignore[attr-defined]
+        raise
+
+
+def _run_online(
+    inv: Invocation,
+    databases: cabc.Sequence[Database],
+    connections: cabc.Sequence[sa.engine.Connection],
 ) -> None:
-    """Configure Alembic for each database in turn and run the command's migrations.
+    """Run on every database; several ones in one transaction each, committed at the end.
 
-    :param env: the entered environment of the command.
-    :param state: the app's migrate state (its ``configure_args`` go to Alembic).
-    :param databases: the databases to run on.
-    :param multidb: render ``<name>_upgrades`` tokens for the revision template.
-    :param on_database: called with each database before it is configured.
+    One database runs as Alembic's own ``env.py`` runs it, so that
+    ``transaction_per_migration`` and ``autocommit_block()`` work. Several
+    databases are all or nothing: SQLite's driver only opens a transaction
+    before data changes, so it gets an explicit ``BEGIN`` and its DDL is rolled
+    back as well.
     """
-    adapt_revision_modules(env.script)
-    offline = env.is_offline_mode()
-    for database in databases:
-        if on_database is not None:
-            on_database(database)
-        options = dict(state.configure_args)
-        options["target_metadata"] = database.metadata
-        if multidb:
-            options.setdefault("upgrade_token", f"{database.name}_upgrades")
-            options.setdefault("downgrade_token", f"{database.name}_downgrades")
-        if offline:
-            if len(databases) > 1:
-                buffer = env.config.output_buffer
-                line = f"-- Database: {database.label}\n\n"
-                (buffer if buffer is not None else sys.stdout).write(line)
-            options.setdefault("literal_binds", True)
-            options.setdefault("dialect_opts", {"paramstyle": "named"})
-            env.configure(url=database.url, **options)
-            with env.begin_transaction():
-                env.run_migrations(engine_name=database.name)
+    from alembic import context
+
+    atomic = len(databases) > 1
+    transactions = []
+    try:
+        for connection in connections if atomic else ():
+            transactions.append(connection.begin())
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN")
+        prepared = []
+        for index, (database, connection) in enumerate(
+            zip(databases, connections, strict=True)
+        ):
+            inv.current = database
+            with _naming(inv, database):
+                last = index == len(databases) - 1
+                options = _options(inv, database, connection, last=last)
+                with _quiet():  # configured again below, with the same messages
+                    context.configure(connection=connection, **options)
+                inv.heads[database.label] = tuple(
+                    context.get_context().get_current_heads()
+                )
+                if inv.command == "revision" and not inv.allow_drop_all:
+                    names = set(sa.inspect(connection).get_table_names())
+                    names.discard(options.get("version_table", "alembic_version"))
+                    inv.tables[database.label] = names
+            prepared.append(options)
+            if not atomic:
+                # Keep what the options callback set; Alembic begins afresh.
+                connection.commit()
+        if inv.require_heads:
+            behind = count_behind(context.script, inv.heads)
+            if behind:
+                raise behind_error(inv, behind, " first")
+        mutating = inv.command in ("upgrade", "downgrade", "stamp")
+        for database, connection, options in zip(
+            databases, connections, prepared, strict=True
+        ):
+            inv.current = None
+            if inv.multidb and mutating:
+                context.config.print_stdout("Migrating database %s", database.label)
+            inv.current = database
+            with _naming(inv, database):
+                context.configure(connection=connection, **options)
+                with context.begin_transaction():
+                    context.run_migrations(engine_name=database.name)
+                if inv.command == "current" and inv.multidb:
+                    if not inv.heads[database.label]:
+                        context.config.print_stdout("(no revision applied)")
+    except BaseException:
+        for transaction in transactions:
+            if transaction.is_active:
+                transaction.rollback()
+        raise
+    inv.current = None
+    for transaction in transactions:
+        transaction.commit()
+
+
+def _after_autogenerate(
+    inv: Invocation,
+    user_hook: t.Any,
+    migration_context: MigrationContext,
+    rev: t.Any,
+    directives: list[ops.MigrationScript],
+) -> None:
+    """Once every database was compared: keep the differences, drop empty revisions."""
+    if user_hook is not None:
+        user_hook(migration_context, rev, directives)
+    if not directives:
+        return
+    script = directives[0]
+    upgrade_ops = script.upgrade_ops_list
+    inv.diffs = [diff for group in upgrade_ops for diff in group.as_diffs()]
+    if inv.command != "revision" or not _autogenerating(migration_context):
+        return
+    if all(group.is_empty() for group in upgrade_ops):
+        inv.empty = True
+        directives[:] = []
+        return
+    if not inv.allow_drop_all:
+        _refuse_drop_all(inv, upgrade_ops)
+
+
+def _autogenerating(migration_context: MigrationContext) -> bool:
+    cmd_opts = migration_context.config.cmd_opts if migration_context.config else None
+    return bool(getattr(cmd_opts, "autogenerate", False))
+
+
+def _refuse_drop_all(inv: Invocation, upgrade_ops: list[ops.UpgradeOps]) -> None:
+    """Raise when the revision would drop every table a database holds."""
+    for database in inv.databases():
+        token = f"{database.name}_upgrades" if inv.multidb else "upgrades"
+        group = next((g for g in upgrade_ops if g.upgrade_token == token), None)
+        if group is None:
             continue
+        dropped = {op.table_name for op in group.ops if isinstance(op, ops.DropTableOp)}
+        existing = inv.tables.get(database.label, set())
+        if existing and existing <= dropped:
+            names = ", ".join(sorted(existing))
+            raise MigrateError(
+                f"The new revision would drop every table of database"
+                f" {database.label!r} ({names}), so nothing was written. The"
+                " models were probably not imported when the command ran:"
+                " import the modules that define them in the app factory. To"
+                " drop them all on purpose, pass '--allow-drop-all'."
+            )
 
-        def online(
-            connection: sa.engine.Connection,
-            options: dict[str, t.Any] = options,
-            name: str = database.name,
-        ) -> None:
-            env.configure(connection=connection, **options)
-            with env.begin_transaction():
-                env.run_migrations(engine_name=name)
 
-        database.run(online)
+def count_behind(
+    script: ScriptDirectory, heads: cabc.Mapping[str, tuple[str, ...]]
+) -> dict[str, int]:
+    """Count, per database, the revisions it has not applied."""
+    behind: dict[str, int] = {}
+    for label, applied in heads.items():
+        count = sum(
+            1
+            for sc in script.iterate_revisions("heads", applied or "base")
+            if sc.revision not in applied
+        )
+        if count:
+            behind[label] = count
+    return behind
+
+
+def behind_error(
+    inv: Invocation, behind: dict[str, int], before: str = ""
+) -> DatabaseBehindError:
+    """The error for databases that have revisions to apply."""
+    parts = [
+        f"{name!r} is {count} revision{'s' if count != 1 else ''} behind"
+        for name, count in behind.items()
+    ]
+    database = "database" if len(parts) == 1 else "databases"
+    return DatabaseBehindError(
+        f"The {database} {', '.join(parts)} the migrations folder."
+        f" Run 'erlen {inv.state.command} upgrade'{before}.",
+        behind,
+    )
+
+
+# -- connections ------------------------------------------------------------------
+
+
+Body = cabc.Callable[[list[sa.engine.Connection]], None]
+
+
+def _with_connections(databases: cabc.Sequence[Database], body: Body) -> None:
+    """Call ``body`` with one open connection per database, in the same order.
+
+    With an async driver, the body runs inside ``AsyncConnection.run_sync`` and
+    the async connections are used through their ``sync_connection``.
+    """
+    if any(d.is_async for d in databases):
+        _run_coroutine(functools.partial(_async_connections, databases, body))
+        return
+    with contextlib.ExitStack() as stack:
+        connections = []
+        for database in databases:
+            engine = database.bind
+            if isinstance(engine, (str, sa.engine.URL)):
+                engine = sa.create_engine(engine, poolclass=sa.pool.NullPool)
+                stack.callback(engine.dispose)
+            connections.append(stack.enter_context(engine.connect()))
+        body(connections)
+
+
+async def _async_connections(databases: cabc.Sequence[Database], body: Body) -> None:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async with contextlib.AsyncExitStack() as stack:
+        connections: list[sa.engine.Connection] = []
+        runner: AsyncConnection | None = None
+        for database in databases:
+            bind = database.bind
+            if not database.is_async:
+                if isinstance(bind, (str, sa.engine.URL)):
+                    bind = sa.create_engine(bind, poolclass=sa.pool.NullPool)
+                    stack.callback(bind.dispose)
+                connections.append(stack.enter_context(bind.connect()))
+                continue
+            if not isinstance(bind, AsyncEngine):
+                url = bind.url if isinstance(bind, sa.engine.Engine) else bind
+                bind = create_async_engine(url, poolclass=sa.pool.NullPool)
+                stack.push_async_callback(bind.dispose)
+            connection = await stack.enter_async_context(bind.connect())
+            runner = runner or connection
+            connections.append(connection.sync_connection)  # type: ignore[arg-type]
+        assert runner is not None
+        await runner.run_sync(lambda _: body(connections))
+
+
+def _run_coroutine(
+    factory: cabc.Callable[[], cabc.Coroutine[t.Any, t.Any, None]],
+) -> None:
+    """Run a coroutine to completion, in a worker thread if a loop already runs here."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(factory())
+        return
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(factory())
+        except BaseException as e:  # re-raised in the calling thread
+            errors.append(e)
+
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,))
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import collections.abc as cabc
+import configparser
 import dataclasses
 import os
+import shutil
 import sys
 import typing as t
 from pathlib import Path
@@ -14,6 +16,11 @@ import alembic.config
 import sqlalchemy as sa
 
 from erlen.ext import Extension
+
+from .environment import DatabaseOptions
+from .environment import Invocation
+from .environment import KEY
+from .errors import MigrateError
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from erlen import Erlen
@@ -32,6 +39,8 @@ NAMING_CONVENTION: dict[str, str] = {
 }
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: Alembic's ``script_location``: the package's ``env.py`` and revision template.
+ENVIRONMENT = Path(__file__).parent / "alembic_env"
 
 #: Engines for a ``db`` that is plain metadata: a mapping of bind key (``None``
 #: for the default) to an engine, async engine or URL, or a callable returning
@@ -41,6 +50,7 @@ EnginesOption = (
 )
 ConfigureCallback = cabc.Callable[[alembic.config.Config], alembic.config.Config]
 _C = t.TypeVar("_C", bound=ConfigureCallback)
+_D = t.TypeVar("_D", bound=DatabaseOptions)
 
 
 class Config(alembic.config.Config):
@@ -49,6 +59,14 @@ class Config(alembic.config.Config):
     def get_template_directory(self) -> str:
         """Return the folder holding the templates ``erlen db init`` can use."""
         return str(TEMPLATES)
+
+    def print_stdout(self, text: str, *arg: t.Any) -> None:
+        """Print like Alembic, naming the database when a command runs on several."""
+        inv = self.attributes.get(KEY)
+        if isinstance(inv, Invocation) and inv.current is not None and inv.multidb:
+            label = inv.current.label.replace("%", "%%") if arg else inv.current.label
+            text = f"{label}: {text}"
+        super().print_stdout(text, *arg)
 
 
 @dataclasses.dataclass(eq=False)
@@ -137,6 +155,7 @@ class Migrate(Extension[MigrateState]):
         **alembic_context_kwargs: t.Any,
     ) -> None:
         self.configure_callbacks: list[ConfigureCallback] = []
+        self.database_options_callbacks: list[DatabaseOptions] = []
         self.db = db
         self.directory = os.fspath(directory)
         self.command = command
@@ -218,6 +237,20 @@ class Migrate(Extension[MigrateState]):
             config = callback(config)
         return config
 
+    def database_options(self, f: _D) -> _D:
+        """Register a callback that returns Alembic ``configure`` options per database.
+
+        It is called as ``f(database, connection)`` before each database is
+        migrated, compared or read: ``database`` is an
+        :class:`~erlen_migrate.Database` (``.key``, ``.label``, ``.metadata``)
+        and ``connection`` the connection the command uses (``None`` with
+        ``--sql``): settings made with ``SET`` reach the migration. What it returns is added to the options given to
+        :class:`Migrate` (``include_object``, ``compare_server_default``,
+        ``version_table_schema``, ...).
+        """
+        self.database_options_callbacks.append(f)
+        return f
+
     def get_config(
         self,
         directory: str | os.PathLike[str] | None = None,
@@ -226,21 +259,70 @@ class Migrate(Extension[MigrateState]):
     ) -> alembic.config.Config:
         """Build the Alembic config for the current app's migrations folder.
 
-        ``<directory>/alembic.ini`` is read when it exists (it is optional).
+        ``script_location`` is erlen-migrate's environment and
+        ``version_locations`` the folder's ``versions/``, so every
+        ``alembic.command`` function works with it. A folder holding its own
+        ``env.py`` (e.g. from Flask-Migrate) is used as the script location
+        instead. ``<directory>/alembic.ini`` is read when it exists.
 
         :param directory: the migrations folder; the app's by default.
         :param x_arg: values of ``-x``, read with ``context.get_x_argument()``.
         :param opts: names set to ``True`` on ``config.cmd_opts``.
         """
+        from erlen.ext import get_app
+
         state = self.state
         folder = os.fspath(directory) if directory is not None else state.directory
         ini = os.path.join(folder, "alembic.ini")
-        config = Config(ini if os.path.isfile(ini) else None, stdout=sys.stdout)
-        config.set_main_option("script_location", folder)
+        config = Config(ini, stdout=sys.stdout)
+        try:
+            _set_locations(config, folder)
+        except configparser.Error as e:
+            reason = " ".join(str(e).split())
+            raise MigrateError(
+                f"Cannot read {ini}: {reason}. Fix the file (each section and"
+                " option once), or delete it to use the defaults."
+            ) from None
         if isinstance(x_arg, str):
             x_arg = [x_arg]
         namespace = argparse.Namespace(x=list(x_arg or []))
         for opt in opts or ():
             setattr(namespace, opt, True)
         config.cmd_opts = namespace
+        config.attributes[KEY] = Invocation(
+            state=state, app=get_app(), config=config, folder=folder
+        )
         return self.call_configure_callbacks(config)
+
+
+def _set_locations(config: Config, folder: str) -> None:
+    """Point Alembic at erlen-migrate's environment and the folder's revisions."""
+    if os.path.isfile(os.path.join(folder, "env.py")):
+        config.set_main_option("script_location", _escape(folder))
+        return
+    config.set_main_option("script_location", _escape(str(ENVIRONMENT)))
+    separator = config.get_main_option("path_separator") or config.get_main_option(
+        "version_path_separator"
+    )
+    if separator is None:
+        # "path_separator" since Alembic 1.16, "version_path_separator" before.
+        new = hasattr(alembic.config.Config, "get_alembic_option")
+        name = "path_separator" if new else "version_path_separator"
+        config.set_main_option(name, "os")
+    if config.get_main_option("version_locations") is None:
+        versions = os.path.join(os.path.abspath(folder), "versions")
+        config.set_main_option("version_locations", _escape(versions))
+    ruff = shutil.which("ruff")
+    if ruff is not None and not config.file_config.has_section("post_write_hooks"):
+        section = "post_write_hooks"
+        config.set_section_option(section, "hooks", "erlen_ruff")
+        config.set_section_option(section, "erlen_ruff.type", "exec")
+        config.set_section_option(section, "erlen_ruff.executable", _escape(ruff))
+        config.set_section_option(
+            section, "erlen_ruff.options", "format --quiet REVISION_SCRIPT_FILENAME"
+        )
+
+
+def _escape(value: str) -> str:
+    """Protect ``%`` from the interpolation of Alembic's config parser."""
+    return value.replace("%", "%%")

@@ -22,7 +22,7 @@ revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
 branch_labels = ${repr(branch_labels)}
 depends_on = ${repr(depends_on)}
-% if multidb:
+% if context.get("multidb"):
 
 
 def upgrade(engine_name: str = "") -> None:
@@ -35,7 +35,7 @@ def downgrade(engine_name: str = "") -> None:
 
 def _nothing() -> None:
     pass
-% for name in database_names:
+% for name in context.get("database_names", [""]):
 
 
 def upgrade_${name}() -> None:
