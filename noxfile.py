@@ -57,7 +57,7 @@ RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 PYRIGHT = "pyright==1.1.414"
 TEST_TOOLS = ("pytest", "coverage[toml]")
-SERVER_TOOLS = ("gunicorn",)
+SERVER_TOOLS = ("gunicorn", "uvicorn", "hypercorn", "websockets")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,9 +165,9 @@ def _run_tests_with_coverage(
 
 @nox.session(name=f"tests-{CORE}")
 def tests_core(session: nox.Session) -> None:
-    """Test the core alone: only erlen[async,dotenv], pytest, coverage, gunicorn."""
+    """Test the core alone: only erlen[async,asgi,dotenv], pytest, coverage, servers."""
     core = PACKAGES[CORE]
-    session.install("-e", f"{core.rel}[async,dotenv]", *TEST_TOOLS, *SERVER_TOOLS)
+    session.install("-e", f"{core.rel}[async,asgi,dotenv]", *TEST_TOOLS, *SERVER_TOOLS)
     _run_tests_with_coverage(session, core, *session.posargs)
 
 
