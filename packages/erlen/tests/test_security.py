@@ -197,7 +197,9 @@ class ParseError(Exception):
     "error", [ParseError("Invalid chunk size: b'zz'"), OSError("connection reset")]
 )
 @pytest.mark.parametrize("path", ["/data", "/stream", "/json"])
-@pytest.mark.wsgi_only("a WSGI server's input stream errors; under ASGI a disconnect ends the request")
+@pytest.mark.wsgi_only(
+    "a WSGI server's input stream errors; under ASGI a disconnect ends the request"
+)
 def test_body_read_error_is_a_400_with_a_reason(
     client: ErlenClient, error: Exception, path: str
 ) -> None:

@@ -30,8 +30,8 @@ from werkzeug.routing import BuildError
 from werkzeug.routing import MapAdapter
 from werkzeug.routing import RequestRedirect
 from werkzeug.routing import RoutingException
-from werkzeug.routing import WebsocketMismatch
 from werkzeug.routing import Rule
+from werkzeug.routing import WebsocketMismatch
 from werkzeug.routing.map import Map
 from werkzeug.utils import cached_property
 from werkzeug.utils import get_content_type
@@ -894,9 +894,11 @@ class Erlen(Scaffold):
                 " a return statement."
             )
         if not isinstance(rv, self.response_class):
-            if isinstance(rv, (str, bytes, bytearray, cabc.Iterator, cabc.AsyncIterator)):
+            if isinstance(
+                rv, (str, bytes, bytearray, cabc.Iterator, cabc.AsyncIterator)
+            ):
                 rv = self.response_class(
-                    rv,  # pyright: ignore[reportArgumentType]
+                    rv,  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
                     status=status,
                     headers=headers,  # type: ignore[arg-type]
                     # Without headers, the default content type is known;

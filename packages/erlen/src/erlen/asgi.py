@@ -151,7 +151,9 @@ def bridge_to_loop(
     def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
         loop = _server_loop.get()
         if loop is not None and not _on_loop(loop):
-            return asyncio.run_coroutine_threadsafe(func(*args, **kwargs), loop).result()
+            return asyncio.run_coroutine_threadsafe(
+                func(*args, **kwargs), loop
+            ).result()
         if fallback is None:
             raise RuntimeError(
                 "Install erlen with the 'async' extra in order to use async views,"
@@ -326,7 +328,9 @@ def _preserve(environ: WSGIEnvironment) -> None:
         preserve(_cv_request.get())
 
 
-def _respond_sync(app: Erlen, ctx: RequestContext, environ: WSGIEnvironment) -> _Started:
+def _respond_sync(
+    app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
+) -> _Started:
     """:meth:`Erlen.wsgi_app` in a pool thread: push, dispatch, pop."""
     error: BaseException | None = None
     try:
@@ -429,7 +433,9 @@ def _hooks_for(app: Erlen, blueprint: str | None) -> _Hooks:
         chain = [] if blueprint is None else _blueprint_chain(blueprint)
         outer_first = (None, *reversed(chain))
         hooks = by_blueprint[blueprint] = _Hooks(
-            tuple(f for n in outer_first for f in app.url_value_preprocessors.get(n, ())),
+            tuple(
+                f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
+            ),
             tuple(f for n in outer_first for f in app.before_request_funcs.get(n, ())),
             any(app.after_request_funcs.get(n) for n in (*chain, None)),
         )
@@ -498,12 +504,30 @@ async def _respond_async(
         except BaseException as e:
             error = e
             raise
-        return edge.context.run(_start, response, environ)  # type: ignore[no-any-return]
+        return edge.context.run(_start, response, environ)
     finally:
         _preserve_in(edge, environ)
         if error is not None and app.should_ignore_error(error):
             error = None
-        await edge.step(ctx.pop, error)
+        if _teardown_is_empty(app):
+            edge.context.run(ctx.pop, error)
+        else:
+            await edge.step(ctx.pop, error)
+
+
+def _teardown_is_empty(app: Erlen) -> bool:
+    """Whether popping the request runs no user code, so the loop may do it."""
+    from .signals import appcontext_popped
+    from .signals import appcontext_tearing_down
+    from .signals import request_tearing_down
+
+    return not (
+        any(app.teardown_request_funcs.values())
+        or app.teardown_appcontext_funcs
+        or request_tearing_down.receivers
+        or appcontext_tearing_down.receivers
+        or appcontext_popped.receivers
+    )
 
 
 def _preserve_in(edge: _Edge, environ: WSGIEnvironment) -> None:
@@ -569,7 +593,11 @@ async def _send_body(
                         break
                     if chunk:
                         await send(
-                            {"type": "http.response.body", "body": chunk, "more_body": True}
+                            {
+                                "type": "http.response.body",
+                                "body": chunk,
+                                "more_body": True,
+                            }
                         )
             finally:
                 await edge.step(_close, body)
@@ -590,7 +618,9 @@ async def _send_async_body(
             if isinstance(chunk, str):
                 chunk = chunk.encode()
             if chunk:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
@@ -666,7 +696,9 @@ async def _advance(
             await context.run(loop.create_task, gen.__anext__())
         except StopAsyncIteration:
             if first:
-                raise RuntimeError("a 'while_serving' generator must yield once") from None
+                raise RuntimeError(
+                    "a 'while_serving' generator must yield once"
+                ) from None
             return
     else:
         value = await run_in_pool(loop, thread_pool(app), context, _next_chunk, gen)
@@ -678,7 +710,9 @@ async def _advance(
         raise RuntimeError("a 'while_serving' generator must yield only once")
 
 
-async def handle_lifespan(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+async def handle_lifespan(
+    app: Erlen, scope: Scope, receive: Receive, send: Send
+) -> None:
     """Answer the server's lifespan events: startup, then shutdown."""
     while True:
         message = await receive()

@@ -34,7 +34,7 @@ from .globals import _cv_request
 from .wrappers import _blueprint_chain
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from werkzeug.datastructures import EnvironHeaders
+    from werkzeug.datastructures import Headers
     from werkzeug.datastructures import ImmutableMultiDict
     from werkzeug.datastructures import MultiDict
 
@@ -44,7 +44,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .asgi import Send
     from .wrappers import Request
 
-F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
 class UpgradeRequired(HTTPException):
@@ -106,7 +105,7 @@ class WebSocket:
         return self.request.args
 
     @property
-    def headers(self) -> EnvironHeaders:
+    def headers(self) -> Headers:
         """The handshake's headers."""
         return self.request.headers
 
@@ -170,10 +169,11 @@ class WebSocket:
             raise WebSocketDisconnect(1001, "idle timeout") from None
         if message["type"] == "websocket.disconnect":
             self.closed = True
-            raise WebSocketDisconnect(message.get("code", 1005), message.get("reason") or "")
-        data: str | bytes | None = message.get("text")
-        if data is None:
-            data = message.get("bytes") or b""
+            raise WebSocketDisconnect(
+                message.get("code", 1005), message.get("reason") or ""
+            )
+        text: str | None = message.get("text")
+        data: str | bytes = bytes(message.get("bytes") or b"") if text is None else text
         limit = self.max_message_size
         if limit is not None and len(data) > limit:
             await self.close(1009, "message too big")
@@ -228,7 +228,7 @@ websocket: WebSocket = LocalProxy(  # type: ignore[assignment]
 )
 
 
-def websocket_route(handler: F) -> t.Callable[..., t.Any]:
+def websocket_route(handler: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     """The view registered for a WebSocket handler: a 426 for HTTP requests."""
 
     @functools.wraps(handler)
@@ -256,7 +256,9 @@ def origin_allowed(app: Erlen, request: Request) -> bool:
 def _hooks(app: Erlen, blueprint: str | None) -> tuple[list[t.Any], list[t.Any]]:
     chain = [] if blueprint is None else _blueprint_chain(blueprint)
     before = [
-        f for n in (None, *reversed(chain)) for f in app.before_websocket_funcs.get(n, ())
+        f
+        for n in (None, *reversed(chain))
+        for f in app.before_websocket_funcs.get(n, ())
     ]
     after = [
         f
@@ -301,7 +303,9 @@ async def _serve(app: Erlen, ws: WebSocket) -> None:
         await ws.close(1000)
 
 
-async def handle_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+async def handle_websocket(
+    app: Erlen, scope: Scope, receive: Receive, send: Send
+) -> None:
     """Serve one WebSocket connection through its route."""
     environ = build_environ(scope, b"")
     edge = _Edge(app)

@@ -194,7 +194,9 @@ class AsgiClient(ErlenClient):
         environ.setdefault("HTTP_UPGRADE", "websocket")
         environ.setdefault("HTTP_CONNECTION", "Upgrade")
         self._add_cookies_to_wsgi(environ)
-        return WebSocketSession(self.application, scope_from_environ(environ, "websocket"))
+        return WebSocketSession(
+            self.application, scope_from_environ(environ, "websocket")
+        )
 
 
 class WebSocketRejected(Exception):
@@ -237,7 +239,9 @@ class WebSocketSession:
         message = await self._next()
         if message["type"] == "websocket.close":
             await self._task
-            raise WebSocketRejected(message.get("code", 1000), message.get("reason", ""))
+            raise WebSocketRejected(
+                message.get("code", 1000), message.get("reason", "")
+            )
         self.subprotocol = message.get("subprotocol")
         self.accept_headers = list(message.get("headers", ()))
         return self
@@ -261,10 +265,13 @@ class WebSocketSession:
         """The app's next message; :exc:`WebSocketClosed` once it closed the connection."""
         message = await self._next()
         if message["type"] == "websocket.close":
-            self.close_code = message.get("code", 1000)
-            raise WebSocketClosed(self.close_code, message.get("reason") or "")
-        text = message.get("text")
-        return text if text is not None else message.get("bytes", b"")
+            code: int = message.get("code", 1000)
+            self.close_code = code
+            raise WebSocketClosed(code, message.get("reason") or "")
+        text: str | None = message.get("text")
+        if text is not None:
+            return text
+        return bytes(message.get("bytes", b""))
 
     async def close(self, code: int = 1000) -> None:
         """Close the connection from the client's side and wait for the app to finish."""
