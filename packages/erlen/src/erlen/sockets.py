@@ -45,7 +45,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Request
 
 
-
 class UpgradeRequired(HTTPException):
     """*426 Upgrade Required*: a WebSocket route reached over plain HTTP or WSGI."""
 
