@@ -185,3 +185,36 @@ def test_websocket_from_another_origin_is_refused(server: int) -> None:
             open_timeout=30,
         )
     assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("reload", ["--reload", "--no-reload"])
+def test_erlen_run_asgi_serves_through_uvicorn(tmp_path: Path, reload: str) -> None:
+    _require("uvicorn")
+    (tmp_path / "srvapp.py").write_text(textwrap.dedent(APP))
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "erlen", "--app", "srvapp"]
+        + ["run", "--asgi", "--port", str(port), reload],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ERLEN_SKIP_DOTENV": "1"},
+    )
+    try:
+        _wait_for(port, proc)
+        assert get(port, "/?n=run")[2] == b"hello run"
+        _require("websockets")
+        from websockets.sync.client import connect
+
+        with connect(f"ws://127.0.0.1:{port}/echo/cli", open_timeout=30) as ws:
+            ws.send("x")
+            assert ws.recv(timeout=30) == "cli: x"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            proc.kill()
+            proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
