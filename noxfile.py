@@ -244,6 +244,7 @@ def typecheck(session: nox.Session) -> None:
         *("noxfile.py", "examples/hello/app.py", "examples/factory"),
         *("examples/crud/crud.py", "examples/demo/notes"),
     )
+    session.run("mypy", "examples/websocket/app.py")
     session.run("mypy", "tests-integration")
     session.run(
         "mypy",
