@@ -364,11 +364,11 @@ class _Edge:
 
     __slots__ = ("app", "loop", "pool", "context")
 
-    def __init__(self, app: Erlen) -> None:
+    def __init__(self, app: Erlen, context: contextvars.Context | None = None) -> None:
         self.app = app
         self.loop = asyncio.get_running_loop()
         self.pool = thread_pool(app)
-        self.context = contextvars.copy_context()
+        self.context = contextvars.copy_context() if context is None else context
         self.context.run(_server_loop.set, self.loop)
 
     def step(self, func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
@@ -407,11 +407,25 @@ def async_view(app: Erlen, ctx: RequestContext) -> t.Callable[..., t.Any] | None
     if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return None
     view = app.view_functions.get(rule.endpoint)
-    if view is None or not inspect.iscoroutinefunction(view):
+    if view is None or not _is_async(view):
         return None
     if _pipeline_overridden(app):
         return None
     return view
+
+
+_async_funcs: dict[t.Callable[..., t.Any], bool] = {}
+
+
+def _is_async(func: t.Callable[..., t.Any]) -> bool:
+    """``inspect.iscoroutinefunction``, remembered for the functions of views."""
+    try:
+        return _async_funcs[func]
+    except KeyError:
+        rv = _async_funcs[func] = inspect.iscoroutinefunction(func)
+        return rv
+    except TypeError:  # pragma: no cover - an unhashable callable
+        return inspect.iscoroutinefunction(func)
 
 
 class _Hooks(t.NamedTuple):
@@ -575,10 +589,6 @@ async def _send_body(
     """Send the body: at once when it is in memory, else streamed chunk by chunk,
     each sent before the next is made; a client that leaves stops the stream."""
     body = started.body
-    if type(body) is list:
-        data = body[0] if len(body) == 1 else b"".join(body)
-        await send({"type": "http.response.body", "body": data})
-        return
     gone = asyncio.Event()
     watcher = edge.loop.create_task(_watch_disconnect(receive, gone))
     try:
@@ -627,19 +637,58 @@ async def _send_async_body(
             await aclose()
 
 
+async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
+    """:meth:`Erlen.wsgi_app` with the contexts pushed and popped on the loop, in
+    the server's task: for apps whose teardown runs no code of theirs."""
+    ctx = app.request_context(environ)
+    error: BaseException | None = None
+    try:
+        try:
+            ctx.push()
+            view = async_view(app, ctx)
+            if view is None:
+                response = await to_thread(app, app.full_dispatch_request)
+            else:
+                response = await dispatch_async(app, view)
+        except Exception as e:
+            error = e
+            response = await to_thread(app, _reraised, app.handle_exception, e)
+        except BaseException as e:
+            error = e
+            raise
+        return _start(response, environ)
+    finally:
+        _preserve(environ)
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        ctx.pop(error)
+
+
 async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one HTTP request: read the body, run the pipeline, send the response."""
+    """Serve one HTTP request: read the body, run the pipeline, send the response.
+
+    When the app's teardown runs no code of its own, the contexts are pushed
+    and popped on the loop and an async view is awaited directly; otherwise
+    the request's sync steps share one context, so teardown runs in the pool.
+    """
     declared = _declared_length(scope)
     body = await read_body(receive, app.config["MAX_CONTENT_LENGTH"], declared)
     if body is _DISCONNECTED:
         return
     environ = build_environ(scope, body)  # type: ignore[arg-type]
-    edge = _Edge(app)
-    ctx = edge.context.run(app.request_context, environ)
-    if _has_async_views(app):
-        started = await _respond_async(edge, ctx, environ)
+    loop = asyncio.get_running_loop()
+    if _server_loop.get() is not loop:
+        _server_loop.set(loop)
+    if _teardown_is_empty(app):
+        started = await _respond_on_loop(app, environ)
+        edge = None
     else:
-        started = await edge.step(_respond_sync, app, ctx, environ)
+        edge = _Edge(app)
+        ctx = edge.context.run(app.request_context, environ)
+        if _has_async_views(app):
+            started = await _respond_async(edge, ctx, environ)
+        else:
+            started = await edge.step(_respond_sync, app, ctx, environ)
     await send(
         {
             "type": "http.response.start",
@@ -647,7 +696,12 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             "headers": started.headers,
         }
     )
-    await _send_body(edge, started, receive, send)
+    if type(started.body) is list:
+        body = started.body
+        data = body[0] if len(body) == 1 else b"".join(body)
+        await send({"type": "http.response.body", "body": data})
+        return
+    await _send_body(edge or _Edge(app), started, receive, send)
 
 
 # -- lifespan -----------------------------------------------------------------------

@@ -307,6 +307,9 @@ async def handle_websocket(
 ) -> None:
     """Serve one WebSocket connection through its route."""
     environ = build_environ(scope, b"")
+    # Match WebSocket rules even if the server left the handshake headers out.
+    environ.setdefault("HTTP_UPGRADE", "websocket")
+    environ.setdefault("HTTP_CONNECTION", "Upgrade")
     edge = _Edge(app)
     ctx = edge.context.run(app.request_context, environ)
     edge.context.run(ctx.push)
