@@ -274,5 +274,5 @@ def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -
 
 
 if __name__ == "__main__":  # pragma: no cover - manual runs
-    sys.path.insert(0, servers.BENCH_DIR)
+    # From bench/: python -m harness.asgi [--quick] [--no-servers]
     print(render(measure("--quick" in sys.argv, "--no-servers" not in sys.argv)))
