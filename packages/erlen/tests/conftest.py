@@ -69,23 +69,41 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run every test that uses ``app`` (so ``entry``) and a test client through both."""
-    if "entry" not in metafunc.fixturenames or metafunc.definition.get_closest_marker(
-        "wsgi_only"
-    ):
+    """Run every test that uses a test client through both entry points.
+
+    Tests on the ``app`` fixture get ``entry``; tests that make their own apps
+    get ``any_app_entry``, which sets the client class of every app.
+    """
+    if metafunc.definition.get_closest_marker("wsgi_only"):
         return
     try:
         source = inspect.getsource(metafunc.function)
     except (OSError, TypeError):  # pragma: no cover
         return
-    if "client" in source:
+    if "client" not in source:
+        return
+    if "entry" in metafunc.fixturenames:
         metafunc.parametrize("entry", ENTRY_POINTS, indirect=True)
+    elif "Erlen(" in source or "create_app" in source:
+        metafunc.fixturenames.append("any_app_entry")
+        metafunc.parametrize("any_app_entry", ENTRY_POINTS, indirect=True)
 
 
 @pytest.fixture
 def entry(request: pytest.FixtureRequest) -> str:
     """The entry point the test client drives: ``"wsgi"`` or ``"asgi"``."""
     return getattr(request, "param", "wsgi")
+
+
+@pytest.fixture
+def any_app_entry(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The entry point the test clients of every app in the test drive."""
+    entry: str = request.param
+    if entry == "asgi":
+        monkeypatch.setattr(erlen.Erlen, "test_client_class", AsgiClient)
+    return entry
 
 
 @pytest.fixture
