@@ -101,9 +101,10 @@ def test_servers_detect_an_asgi3_app(app: erlen.Erlen) -> None:
     # uvicorn (asyncio's check) and hypercorn (inspect's, honouring the
     # marker from Python 3.12) choose ASGI 3 by this; it relies on
     # erlen.asgi.mark_coroutine_function, which must keep working.
-    assert asyncio.iscoroutinefunction(app.__call__)
     if sys.version_info >= (3, 12):
         assert inspect.iscoroutinefunction(app.__call__)
+    else:
+        assert asyncio.iscoroutinefunction(app.__call__)
 
 
 def test_same_object_serves_wsgi_and_asgi(app: erlen.Erlen) -> None:

@@ -31,8 +31,13 @@ import weakref
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 
+from .globals import _cv_app
 from .globals import _cv_request
+from .signals import appcontext_popped
+from .signals import appcontext_tearing_down
+from .signals import request_finished
 from .signals import request_started
+from .signals import request_tearing_down
 from .wrappers import _blueprint_chain
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -320,8 +325,6 @@ def _close_later(source: t.Any) -> None:
 
 
 def _preserve(environ: WSGIEnvironment) -> None:
-    from .globals import _cv_app
-
     preserve = environ.get("werkzeug.debug.preserve_context")
     if preserve is not None:
         preserve(_cv_app.get())
@@ -468,8 +471,6 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
     there, sync hooks run in the pool. Errors go to the app's handlers and the
     response is finalized by the pipeline's own methods.
     """
-    from .signals import request_finished
-
     app._got_first_request = True
     ctx = _cv_request.get()
     req = ctx.request
@@ -531,10 +532,6 @@ async def _respond_async(
 
 def _teardown_is_empty(app: Erlen) -> bool:
     """Whether popping the request runs no user code, so the loop may do it."""
-    from .signals import appcontext_popped
-    from .signals import appcontext_tearing_down
-    from .signals import request_tearing_down
-
     return not (
         any(app.teardown_request_funcs.values())
         or app.teardown_appcontext_funcs
