@@ -894,11 +894,9 @@ class Erlen(Scaffold):
                 " a return statement."
             )
         if not isinstance(rv, self.response_class):
-            if isinstance(
-                rv, (str, bytes, bytearray, cabc.Iterator, cabc.AsyncIterator)
-            ):
+            if isinstance(rv, (str, bytes, bytearray)) or isinstance(rv, cabc.Iterator):
                 rv = self.response_class(
-                    rv,  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+                    rv,  # pyright: ignore[reportArgumentType]
                     status=status,
                     headers=headers,  # type: ignore[arg-type]
                     # Without headers, the default content type is known;
@@ -924,6 +922,9 @@ class Erlen(Scaffold):
                         " Response instance, or WSGI callable, but it"
                         f" was a {type(rv).__name__}."
                     ).with_traceback(sys.exc_info()[2]) from None
+            elif isinstance(rv, cabc.AsyncIterator):  # streamed by the ASGI entry
+                rv = self.response_class(rv, status=status, headers=headers)  # type: ignore[arg-type]
+                status = headers = None
             else:
                 raise TypeError(
                     "The view function did not return a valid"
