@@ -64,7 +64,7 @@ RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 PYRIGHT = "pyright==1.1.414"
 TEST_TOOLS = ("pytest", "coverage[toml]")
-SERVER_TOOLS = ("gunicorn",)
+SERVER_TOOLS = ("gunicorn", "uvicorn", "hypercorn", "websockets")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,9 +172,9 @@ def _run_tests_with_coverage(
 
 @nox.session(name=f"tests-{CORE}")
 def tests_core(session: nox.Session) -> None:
-    """Test the core alone: only erlen[async,dotenv], pytest, coverage, gunicorn."""
+    """Test the core alone: only erlen[async,asgi,dotenv], pytest, coverage, servers."""
     core = PACKAGES[CORE]
-    session.install("-e", f"{core.rel}[async,dotenv]", *TEST_TOOLS, *SERVER_TOOLS)
+    session.install("-e", f"{core.rel}[async,asgi,dotenv]", *TEST_TOOLS, *SERVER_TOOLS)
     _run_tests_with_coverage(session, core, *session.posargs)
 
 
@@ -233,7 +233,9 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Run mypy --strict and pyright on every package, their type_check tests, and the rest."""
     _install_everything(session)
-    session.install(MYPY, PYRIGHT, "pytest", "gunicorn", "nox", "selenium")
+    session.install(
+        MYPY, PYRIGHT, "pytest", "gunicorn", "nox", "selenium", "websockets"
+    )
     session.run("mypy", *session.posargs)
     # pyright (from PyPI) runs on the machine's Node.js, fetching its npm package.
     session.run("pyright")
@@ -247,6 +249,7 @@ def typecheck(session: nox.Session) -> None:
         *("examples/crud/crud.py", "examples/demo/notes"),
         "examples/rest/petstore.py",
     )
+    session.run("mypy", "examples/websocket/app.py")
     session.run("mypy", "tests-integration")
     session.run("mypy", "compat")
     session.run(

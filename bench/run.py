@@ -28,7 +28,7 @@ from harness import servers  # noqa: E402
 from harness import startup  # noqa: E402
 from harness.wsgi import validate  # noqa: E402
 
-MEASURES = ("inproc", "instructions", "servers", "import", "memory")
+MEASURES = ("inproc", "instructions", "servers", "import", "memory", "asgi")
 ALL_APPS = [spec.name for spec in APPS]
 ALL_ENDPOINTS = [endpoint.name for endpoint in ENDPOINTS]
 
@@ -240,7 +240,22 @@ def main(argv: list[str]) -> int:
         data.memory = memory.measure(ok_apps)
         _done(clock)
 
-    text = report.render(data)
+    asgi_text = ""
+    if "asgi" not in skip:
+        from harness import asgi
+
+        clock = _step("ASGI: in-process and under uvicorn")
+        flask_rps = {
+            e: rps
+            for e in asgi.SERVER_ENDPOINTS
+            if (rps := report._rps(data, "gunicorn", "flask", e)) is not None
+        }
+        asgi_text = asgi.render(
+            asgi.measure(args.quick, with_servers="servers" not in skip), flask_rps
+        )
+        _done(clock)
+
+    text = report.render(data) + asgi_text
     os.makedirs(args.results_dir, exist_ok=True)
     dated = os.path.join(
         args.results_dir, f"{started_at.strftime('%Y-%m-%d')}-{plan.mode}.md"

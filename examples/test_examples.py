@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import collections.abc as cabc
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
+from liveserver import Client
 from liveserver import LiveServer
+from liveserver import require_server
 from liveserver import StartServer
 
 EXAMPLES = Path(__file__).parent
@@ -80,3 +88,61 @@ def test_factory_rejects_an_empty_name_on_the_same_page(factory: LiveServer) -> 
     assert reply.status == 200
     assert '<p class="flash error">Please enter a name.</p>' in reply.text
     assert '<form method="post">' in reply.text
+
+
+@pytest.fixture
+def websocket_example(tmp_path: Path) -> cabc.Iterator[int]:
+    """The websocket example under uvicorn (an ASGI server); yields its port."""
+    require_server(
+        "uvicorn",
+        importlib.util.find_spec("uvicorn") is not None,
+        "python -m pip install 'erlen[asgi]'",
+    )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    log = (tmp_path / "uvicorn.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port)],
+        cwd=EXAMPLES / "websocket",
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, (tmp_path / "uvicorn.log").read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "uvicorn did not start"
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(15)
+        log.close()
+
+
+def test_websocket_chat_broadcasts(websocket_example: int) -> None:
+    require_server(
+        "websockets",
+        importlib.util.find_spec("websockets") is not None,
+        "python -m pip install websockets",
+    )
+    from websockets.sync.client import connect
+
+    base = f"127.0.0.1:{websocket_example}"
+    page = Client(f"http://{base}").get("/")
+    assert page.status == 200
+    assert "new WebSocket(" in page.text
+    with connect(f"ws://{base}/chat?name=ada", open_timeout=30) as ada:
+        assert ada.recv(timeout=30) == "ada joined"
+        with connect(f"ws://{base}/chat?name=bob", open_timeout=30) as bob:
+            assert ada.recv(timeout=30) == "bob joined"
+            assert bob.recv(timeout=30) == "bob joined"
+            bob.send("hello")
+            assert ada.recv(timeout=30) == "bob: hello"
+            assert bob.recv(timeout=30) == "bob: hello"
+        assert ada.recv(timeout=30) == "bob left"

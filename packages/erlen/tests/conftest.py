@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import typing as t
@@ -12,6 +13,7 @@ import pytest
 import erlen
 from erlen.globals import _cv_app
 from erlen.globals import _cv_request
+from erlen.testing_asgi import AsgiClient
 
 HERE = Path(__file__).parent
 
@@ -57,11 +59,65 @@ def leak_detector() -> t.Iterator[None]:
     assert leaks == []
 
 
+#: Tests that use the test client run through both entry points, unless marked
+#: ``wsgi_only`` (they test something ASGI does differently, said in the mark).
+ENTRY_POINTS = ("wsgi", "asgi")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "wsgi_only(reason): the test holds only under the WSGI entry"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses a test client through both entry points.
+
+    Tests on the ``app`` fixture get ``entry``; tests that make their own apps
+    get ``any_app_entry``, which sets the client class of every app.
+    """
+    if metafunc.definition.get_closest_marker("wsgi_only"):
+        return
+    try:
+        source = inspect.getsource(metafunc.function)
+    except (OSError, TypeError):  # pragma: no cover
+        return
+    if "client" not in source:
+        return
+    if "entry" in metafunc.fixturenames:
+        metafunc.parametrize("entry", ENTRY_POINTS, indirect=True)
+    elif "Erlen(" in source or "create_app" in source:
+        metafunc.fixturenames.append("any_app_entry")
+        metafunc.parametrize("any_app_entry", ENTRY_POINTS, indirect=True)
+
+
 @pytest.fixture
-def app() -> erlen.Erlen:
-    """A testing app rooted in the tests folder (templates/ and static/ are here)."""
+def entry(request: pytest.FixtureRequest) -> str:
+    """The entry point the test client drives: ``"wsgi"`` or ``"asgi"``."""
+    return getattr(request, "param", "wsgi")
+
+
+@pytest.fixture
+def any_app_entry(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The entry point the test clients of every app in the test drive."""
+    entry: str = request.param
+    if entry == "asgi":
+        monkeypatch.setattr(erlen.Erlen, "test_client_class", AsgiClient)
+    return entry
+
+
+@pytest.fixture
+def app(entry: str) -> erlen.Erlen:
+    """A testing app rooted in the tests folder (templates/ and static/ are here).
+
+    Under the ``asgi`` entry, ``app.test_client()`` drives the ASGI entry.
+    """
     app = erlen.Erlen("erlen_test", root_path=str(HERE))
     app.config.update(TESTING=True, SECRET_KEY="test key")
+    if entry == "asgi":
+        app.test_client_class = AsgiClient
     return app
 
 

@@ -213,6 +213,7 @@ def test_ensure_sync(app: erlen.Erlen) -> None:
     assert wrapped() == 2
 
 
+@pytest.mark.wsgi_only("under ASGI async views need no asgiref")
 def test_missing_asgiref_message(
     app: erlen.Erlen, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1255,6 +1255,7 @@ def test_app_is_a_wsgi_callable(app: erlen.Erlen) -> None:
     assert statuses == ["200 OK"]
 
 
+@pytest.mark.wsgi_only("wraps wsgi_app, which the ASGI entry does not call")
 def test_wsgi_app_can_be_wrapped(app: erlen.Erlen, client: ErlenClient) -> None:
     app.add_url_rule("/", "index", lambda: "inner")
     inner = app.wsgi_app

@@ -1467,3 +1467,26 @@ def test_app_command_named_check_replaces_the_builtin() -> None:
     plain = Erlen("plainapp")
     result = CliRunner().invoke(ErlenGroup(create_app=lambda: plain), ["check"])
     assert "No problems found" in result.output
+
+
+def test_run_asgi_without_uvicorn_says_what_to_install(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    result = runner.invoke(run_command, ["--asgi"], obj=script_info_for(Erlen("x")))
+    assert result.exit_code == 2
+    assert "pip install 'erlen[asgi]'" in result.output
+
+
+def test_run_asgi_passes_the_app_to_uvicorn(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("uvicorn")
+    calls: list[tuple[t.Any, dict[str, t.Any]]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **kw: calls.append((app, kw)))
+    app = Erlen("asgiapp")
+    result = runner.invoke(
+        run_command, ["--asgi", "--port", "8123"], obj=script_info_for(app)
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [(app, {"host": "127.0.0.1", "port": 8123, "log_level": "info"})]

@@ -68,6 +68,10 @@ EXPECTED_DEFAULTS: dict[str, t.Any] = {
         "Cross-Origin-Opener-Policy": "same-origin",
     },
     "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
+    "ASGI_MAX_THREADS": 40,
+    "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
+    "WEBSOCKET_IDLE_TIMEOUT": 300,
+    "WEBSOCKET_ALLOWED_ORIGINS": None,
 }
 
 
@@ -81,8 +85,8 @@ def common_object_test(app: erlen.Erlen) -> None:
 # -- defaults -------------------------------------------------------------------------
 
 
-def test_default_config_has_32_keys() -> None:
-    assert len(erlen.Erlen.default_config) == 32
+def test_default_config_has_36_keys() -> None:
+    assert len(erlen.Erlen.default_config) == 36
     assert dict(erlen.Erlen.default_config) == EXPECTED_DEFAULTS
 
 

@@ -21,6 +21,7 @@ import erlen
 import erlen.json as ejson
 from erlen.json.provider import DefaultJSONProvider
 from erlen.json.provider import JSONProvider
+from erlen.testing_asgi import AsgiClient
 
 
 @dataclasses.dataclass
@@ -294,9 +295,11 @@ def test_provider_does_not_keep_app_alive() -> None:
 
 
 @pytest.fixture
-def app() -> t.Any:
+def app(entry: str) -> t.Any:
     app = erlen.Erlen(__name__)
     app.testing = True
+    if entry == "asgi":
+        app.test_client_class = AsgiClient
     return app
 
 

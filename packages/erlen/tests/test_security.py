@@ -23,14 +23,17 @@ from erlen.security import no_security_headers
 from erlen.security import RedirectLocationError
 from erlen.security import security_headers
 from erlen.testing import ErlenClient
+from erlen.testing_asgi import AsgiClient
 
 MiB = 1024 * 1024
 
 
 @pytest.fixture
-def app() -> erlen.Erlen:
+def app(entry: str) -> erlen.Erlen:
     app = erlen.Erlen("erlen_test")
     app.config.update(SECRET_KEY="test key", TESTING=True)
+    if entry == "asgi":
+        app.test_client_class = AsgiClient
 
     @app.post("/data")
     def data() -> dict[str, t.Any]:
@@ -194,6 +197,9 @@ class ParseError(Exception):
     "error", [ParseError("Invalid chunk size: b'zz'"), OSError("connection reset")]
 )
 @pytest.mark.parametrize("path", ["/data", "/stream", "/json"])
+@pytest.mark.wsgi_only(
+    "a WSGI server's input stream errors; under ASGI a disconnect ends the request"
+)
 def test_body_read_error_is_a_400_with_a_reason(
     client: ErlenClient, error: Exception, path: str
 ) -> None:

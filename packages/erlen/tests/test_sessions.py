@@ -21,6 +21,7 @@ from erlen.sessions import SecureCookieSession
 from erlen.sessions import SecureCookieSessionInterface
 from erlen.sessions import SessionInterface
 from erlen.sessions import SessionMixin
+from erlen.testing_asgi import AsgiClient
 
 NO_KEY_MSG = (
     "The session is unavailable because no secret key was set. Set the"
@@ -515,9 +516,11 @@ def test_signatures_depend_on_salt() -> None:
 
 
 @pytest.fixture
-def app() -> t.Any:
+def app(entry: str) -> t.Any:
     app = erlen.Erlen(__name__)
     app.config.update(SECRET_KEY="test key", TESTING=True)
+    if entry == "asgi":
+        app.test_client_class = AsgiClient
 
     @app.post("/set")
     def set_value() -> str:

@@ -31,6 +31,7 @@ from werkzeug.routing import MapAdapter
 from werkzeug.routing import RequestRedirect
 from werkzeug.routing import RoutingException
 from werkzeug.routing import Rule
+from werkzeug.routing import WebsocketMismatch
 from werkzeug.routing.map import Map
 from werkzeug.utils import cached_property
 from werkzeug.utils import get_content_type
@@ -38,6 +39,7 @@ from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
+from .asgi import mark_coroutine_function
 from .config import Config
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
@@ -84,6 +86,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from click import Group
     from jinja2 import BaseLoader
 
+    from .asgi import Receive
+    from .asgi import Scope
+    from .asgi import Send
     from .blueprints import Blueprint
     from .testing import ErlenClient
     from .testing import ErlenCliRunner
@@ -91,6 +96,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 T_shell_context_processor = t.TypeVar(
     "T_shell_context_processor", bound=ft.ShellContextProcessorCallable
 )
+T_serving = t.TypeVar("T_serving", bound=t.Callable[[], t.Any])
 T_teardown = t.TypeVar("T_teardown", bound=ft.TeardownCallable)
 T_template_filter = t.TypeVar("T_template_filter", bound=ft.TemplateFilterCallable)
 T_template_global = t.TypeVar("T_template_global", bound=ft.TemplateGlobalCallable)
@@ -242,6 +248,10 @@ class Erlen(Scaffold):
             "MAX_JSON_DEPTH": 256,
             "SECURITY_HEADERS": dict(DEFAULT_SECURITY_HEADERS),
             "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
+            "ASGI_MAX_THREADS": 40,
+            "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
+            "WEBSOCKET_IDLE_TIMEOUT": 300,
+            "WEBSOCKET_ALLOWED_ORIGINS": None,
         }
     )
 
@@ -295,6 +305,12 @@ class Erlen(Scaffold):
         self._appctx_teardown: tuple[t.Callable[..., t.Any], ...] | None = None
         self._sync_views: dict[str, tuple[t.Any, t.Callable[..., t.Any]]] = {}
         self._security_headers: SecurityHeaderPolicy | None = None
+        #: Functions run on ASGI lifespan startup and shutdown, and generators
+        #: wrapped around serving; see :meth:`before_serving`.
+        self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
+        self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
+        self.while_serving_funcs: list[t.Callable[[], t.Any]] = []
+        self._serving_gens: list[t.Any] = []
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
         if self.has_static_folder:
@@ -624,11 +640,35 @@ class Erlen(Scaffold):
 
     # -- the request pipeline ----------------------------------------------------
 
+    @t.overload
     def __call__(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> cabc.Iterable[bytes]:
-        """The WSGI entry point; calls :meth:`wsgi_app`, so middleware can wrap that."""
-        return self.wsgi_app(environ, start_response)
+        self, environ: WSGIEnvironment, start_response: StartResponse, /
+    ) -> cabc.Iterable[bytes]: ...
+    @t.overload
+    def __call__(
+        self, scope: Scope, receive: Receive, send: Send, /
+    ) -> cabc.Coroutine[t.Any, t.Any, None]: ...
+    def __call__(
+        self,
+        environ_or_scope: t.Any,
+        start_response_or_receive: t.Any,
+        send: Send | None = None,
+        /,
+    ) -> t.Any:
+        """The WSGI entry point ``(environ, start_response)`` and the ASGI 3 one
+        ``(scope, receive, send)``, told apart by how the server calls the app.
+
+        They call :meth:`wsgi_app` and :meth:`asgi_app`, so middleware can wrap those.
+        """
+        if send is None:
+            return self.wsgi_app(environ_or_scope, start_response_or_receive)
+        return self.asgi_app(environ_or_scope, start_response_or_receive, send)
+
+    async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection (HTTP, WebSocket, lifespan); see :mod:`erlen.asgi`."""
+        from .asgi import asgi_app
+
+        await asgi_app(self, scope, receive, send)
 
     def wsgi_app(
         self, environ: WSGIEnvironment, start_response: StartResponse
@@ -726,6 +766,10 @@ class Erlen(Scaffold):
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the routing error; in debug, explain a redirect that would drop form data."""
         exc = request.routing_exception
+        if isinstance(exc, WebsocketMismatch) and "HTTP_UPGRADE" not in request.environ:
+            from .sockets import UpgradeRequired
+
+            raise UpgradeRequired()
         if (
             not self.debug
             or not isinstance(exc, RequestRedirect)
@@ -878,6 +922,9 @@ class Erlen(Scaffold):
                         " Response instance, or WSGI callable, but it"
                         f" was a {type(rv).__name__}."
                     ).with_traceback(sys.exc_info()[2]) from None
+            elif isinstance(rv, cabc.AsyncIterator):  # streamed by the ASGI entry
+                rv = self.response_class(rv, status=status, headers=headers)  # type: ignore[arg-type]
+                status = headers = None
             else:
                 raise TypeError(
                     "The view function did not return a valid"
@@ -1053,6 +1100,30 @@ class Erlen(Scaffold):
                     self, _async_wrapper=self.ensure_sync, exc=exc
                 )
 
+    # -- serving (ASGI lifespan) ---------------------------------------------------
+
+    @setupmethod
+    def before_serving(self, f: T_serving) -> T_serving:
+        """Run ``f()`` (sync or async) when an ASGI server starts, in an app context.
+
+        Open pools and clients here; a failure stops the server from starting.
+        """
+        self.before_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def after_serving(self, f: T_serving) -> T_serving:
+        """Run ``f()`` (sync or async) when an ASGI server shuts down, in an app context."""
+        self.after_serving_funcs.append(f)
+        return f
+
+    @setupmethod
+    def while_serving(self, f: T_serving) -> T_serving:
+        """Wrap serving in a generator function: the code before its single
+        ``yield`` runs on startup, the code after it on shutdown."""
+        self.while_serving_funcs.append(f)
+        return f
+
     # -- async -------------------------------------------------------------------
 
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -1064,15 +1135,24 @@ class Erlen(Scaffold):
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> t.Callable[..., t.Any]:
-        """Run a coroutine function to completion in its own event loop (asgiref)."""
+        """Make a coroutine function callable from sync code.
+
+        Under an ASGI server it runs on the server's loop; under WSGI, in its
+        own event loop (asgiref, the ``async`` extra).
+        """
+        from .asgi import _server_loop
+        from .asgi import bridge_to_loop
+
         try:
             from asgiref.sync import async_to_sync as asgiref_async_to_sync
         except ImportError:
-            raise RuntimeError(
-                "Install erlen with the 'async' extra in order to use async views,"
-                " hooks and handlers: pip install 'erlen[async]'"
-            ) from None
-        return asgiref_async_to_sync(func)
+            if _server_loop.get() is None:
+                raise RuntimeError(
+                    "Install erlen with the 'async' extra in order to use async views,"
+                    " hooks and handlers: pip install 'erlen[async]'"
+                ) from None
+            return bridge_to_loop(func, None)
+        return bridge_to_loop(func, asgiref_async_to_sync(func))
 
     # -- URLs --------------------------------------------------------------------
 
@@ -1209,11 +1289,22 @@ class Erlen(Scaffold):
 
     # -- testing and running -------------------------------------------------------
 
-    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> ErlenClient:
-        """A test client that sends requests to the app without a server."""
+    def test_client(
+        self, use_cookies: bool = True, *, asgi: bool = False, **kwargs: t.Any
+    ) -> ErlenClient:
+        """A test client that sends requests to the app without a server.
+
+        With ``asgi=True`` requests go through the ASGI entry
+        (:class:`~erlen.testing_asgi.AsgiClient`), which also opens WebSockets.
+        """
         from .testing import ErlenClient
 
-        cls = self.test_client_class or ErlenClient
+        if asgi:
+            from .testing_asgi import AsgiClient
+
+            cls: type[ErlenClient] = AsgiClient
+        else:
+            cls = self.test_client_class or ErlenClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     def test_cli_runner(self, **kwargs: t.Any) -> ErlenCliRunner:
@@ -1284,6 +1375,9 @@ class Erlen(Scaffold):
             run_simple(bind_host, port, self, **options)
         finally:
             self._got_first_request = False
+
+
+mark_coroutine_function(Erlen.__call__)
 
 
 def _decode_wsgi(environ: WSGIEnvironment, key: str) -> str | None:

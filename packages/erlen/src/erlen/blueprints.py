@@ -279,6 +279,8 @@ class Blueprint(Scaffold):
             (self.url_default_functions, app.url_default_functions),
             (self.url_value_preprocessors, app.url_value_preprocessors),
             (self.template_context_processors, app.template_context_processors),
+            (self.before_websocket_funcs, app.before_websocket_funcs),
+            (self.after_websocket_funcs, app.after_websocket_funcs),
         ]
         for source, target in registries:
             for key, funcs in source.items():

@@ -933,6 +933,13 @@ class SeparatedPathType(click.Path):
         f" {os.path.pathsep!r}."
     ),
 )
+@click.option(
+    "--asgi",
+    is_flag=True,
+    default=False,
+    help="Serve through the app's ASGI entry with uvicorn (pip install"
+    " 'erlen[asgi]'): async views run on its event loop, WebSocket routes work.",
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
@@ -944,12 +951,17 @@ def run_command(
     cert: ssl.SSLContext | tuple[str, str | None] | t.Literal["adhoc"] | None,
     extra_files: list[str] | None,
     exclude_patterns: list[str] | None,
+    asgi: bool = False,
 ) -> None:
     """Run a local development server.
 
     This server is for development only; use a production WSGI server to
     deploy. The reloader and debugger follow debug mode unless set here.
+    With ``--asgi`` the server is uvicorn, with its reloader.
     """
+    if asgi:
+        _run_asgi(info, host, port, reload, cert, extra_files)
+        return
     app: WSGIApplication
     try:
         app = info.load_app()
@@ -992,6 +1004,63 @@ def run_command(
 
 
 run_command.params.insert(0, _debug_option)
+
+
+def _run_asgi(
+    info: ScriptInfo,
+    host: str,
+    port: int,
+    reload: bool | None,
+    cert: t.Any,
+    extra_files: list[str] | None,
+) -> None:
+    """``erlen run --asgi``: serve the app's ASGI entry with uvicorn."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise click.UsageError(
+            "'--asgi' serves the app with uvicorn, which is not installed."
+            " Install it with: pip install 'erlen[asgi]'"
+        ) from None
+    if cert is not None:
+        raise click.UsageError(
+            "'--cert' is not supported with '--asgi'; run uvicorn directly"
+            " with '--ssl-certfile' and '--ssl-keyfile'."
+        )
+    app = info.load_app()  # fails here, with the usual messages, if it cannot load
+    debug = get_debug_flag()
+    if reload is None:
+        reload = debug
+    show_server_banner(debug, info.app_import_path)
+    options: dict[str, t.Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "debug" if debug else "info",
+    }
+    if reload and info.create_app is None:
+        # The reloader imports the app again in a new process: by name.
+        if info.app_import_path:
+            os.environ["ERLEN_APP"] = info.app_import_path
+        uvicorn.run(
+            "erlen.cli:load_asgi_app",
+            factory=True,
+            reload=True,
+            reload_dirs=[os.getcwd(), *(extra_files or ())],
+            **options,
+        )
+    else:
+        if reload:
+            click.secho(
+                " * The reloader needs an app found by '--app' or ERLEN_APP;"
+                " serving without it.",
+                fg="yellow",
+            )
+        uvicorn.run(app, **options)
+
+
+def load_asgi_app() -> Erlen:
+    """Load the app as ``erlen run`` does, from ``ERLEN_APP`` (uvicorn's reloader calls it)."""
+    return ScriptInfo(app_import_path=os.environ.get("ERLEN_APP")).load_app()
 
 
 @click.command("shell", short_help="Run a shell in the app context.")

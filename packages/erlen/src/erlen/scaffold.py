@@ -108,6 +108,13 @@ class Scaffold:
         self.url_default_functions: dict[
             ft.AppOrBlueprintKey, list[ft.URLDefaultCallable]
         ] = defaultdict(list)
+        #: Hooks around WebSocket routes (ASGI only), like the request hooks.
+        self.before_websocket_funcs: dict[
+            ft.AppOrBlueprintKey, list[t.Callable[[], t.Any]]
+        ] = defaultdict(list)
+        self.after_websocket_funcs: dict[
+            ft.AppOrBlueprintKey, list[t.Callable[[], t.Any]]
+        ] = defaultdict(list)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -261,6 +268,31 @@ class Scaffold:
         raise NotImplementedError
 
     @setupmethod
+    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[F], F]:
+        """Register the decorated ``async def`` as the WebSocket route for ``rule``.
+
+        It talks through :data:`erlen.websocket`; served by ASGI servers only
+        (an HTTP request or a WSGI server gets 426). Options are those of
+        :meth:`route`, except ``methods``.
+        """
+        from .sockets import websocket_route
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(
+                rule,
+                endpoint,
+                websocket_route(f),
+                methods=["GET"],
+                websocket=True,
+                provide_automatic_options=False,
+                **options,
+            )
+            return f
+
+        return decorator
+
+    @setupmethod
     def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
         """Register the decorated function as the view of an existing ``endpoint``."""
 
@@ -288,6 +320,18 @@ class Scaffold:
     def teardown_request(self, f: T_teardown) -> T_teardown:
         """Run ``f(error)`` when the request context is popped, even after an error."""
         self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def before_websocket(self, f: F) -> F:
+        """Run ``f()`` before each WebSocket route; a non-``None`` value refuses it."""
+        self.before_websocket_funcs.setdefault(None, []).append(f)
+        return f
+
+    @setupmethod
+    def after_websocket(self, f: F) -> F:
+        """Run ``f()`` after each WebSocket route ends, even after an error."""
+        self.after_websocket_funcs.setdefault(None, []).append(f)
         return f
 
     @setupmethod

@@ -1,0 +1,197 @@
+"""The ASGI apps: erlen's ASGI entry beside Starlette, FastAPI and Quart.
+
+Each ``create_<name>()`` returns an ASGI 3 app with ``async`` endpoints for
+hello, json, params, routes1/routes1000 and form (the same responses as the
+WSGI apps, checked by the same :mod:`apps.common` checks) and a WebSocket echo
+at ``/ws``. ``uvicorn apps.asgi_apps:app`` serves the one named by
+``BENCH_ASGI_APP``.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the annotations.
+
+import os
+import typing as t
+
+from apps import common
+
+ASGI_APPS = ("erlen", "starlette", "fastapi", "quart")
+
+
+def create_erlen() -> t.Any:
+    import erlen
+
+    app = erlen.Erlen("bench_asgi")
+
+    @app.get("/")
+    async def hello() -> str:
+        return common.HELLO_TEXT
+
+    @app.get("/json")
+    async def json_() -> dict[str, t.Any]:
+        return common.JSON_PAYLOAD
+
+    @app.get("/users/<int:user_id>/posts/<slug>")
+    async def params(user_id: int, slug: str) -> dict[str, t.Any]:
+        return {"user_id": user_id, "slug": slug}
+
+    @app.post("/form")
+    async def form() -> dict[str, t.Any]:
+        return common.form_result(erlen.request.form)
+
+    for i in range(common.ROUTE_COUNT):
+
+        async def route(n: int, i: int = i) -> str:
+            return common.route_text(i, n)
+
+        app.add_url_rule(f"{common.route_rule_prefix(i)}/<int:n>", f"route{i}", route)
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        while True:
+            await erlen.websocket.send(await erlen.websocket.receive())
+
+    return app
+
+
+def create_starlette() -> t.Any:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket
+    from starlette.websockets import WebSocketDisconnect
+
+    async def hello(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(common.HELLO_TEXT, media_type="text/html")
+
+    async def json_(request: Request) -> JSONResponse:
+        return JSONResponse(common.JSON_PAYLOAD)
+
+    async def params(request: Request) -> JSONResponse:
+        p = request.path_params
+        return JSONResponse({"user_id": p["user_id"], "slug": p["slug"]})
+
+    async def form(request: Request) -> JSONResponse:
+        data = await request.form()
+        return JSONResponse(common.form_result({k: str(v) for k, v in data.items()}))
+
+    def make_route(i: int) -> t.Any:
+        async def route(request: Request) -> PlainTextResponse:
+            return PlainTextResponse(
+                common.route_text(i, request.path_params["n"]), media_type="text/html"
+            )
+
+        return route
+
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                await websocket.send_text(await websocket.receive_text())
+        except WebSocketDisconnect:
+            pass
+
+    routes = [
+        Route("/", hello),
+        Route("/json", json_),
+        Route("/users/{user_id:int}/posts/{slug}", params),
+        Route("/form", form, methods=["POST"]),
+        WebSocketRoute("/ws", ws),
+        *(
+            Route(f"{common.route_rule_prefix(i)}/{{n:int}}", make_route(i))
+            for i in range(common.ROUTE_COUNT)
+        ),
+    ]
+    return Starlette(routes=routes)
+
+
+def create_fastapi() -> t.Any:
+    from fastapi import FastAPI
+    from fastapi import Request
+    from fastapi import WebSocket
+    from fastapi import WebSocketDisconnect
+    from fastapi.responses import HTMLResponse
+
+    app = FastAPI()
+
+    @app.get("/", response_class=HTMLResponse)
+    async def hello() -> str:
+        return common.HELLO_TEXT
+
+    @app.get("/json")
+    async def json_() -> dict[str, t.Any]:
+        return common.JSON_PAYLOAD
+
+    @app.get("/users/{user_id}/posts/{slug}")
+    async def params(user_id: int, slug: str) -> dict[str, t.Any]:
+        return {"user_id": user_id, "slug": slug}
+
+    @app.post("/form")
+    async def form(request: Request) -> dict[str, t.Any]:
+        data = await request.form()
+        return common.form_result({k: str(v) for k, v in data.items()})
+
+    @app.websocket("/ws")
+    async def ws(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            while True:
+                await websocket.send_text(await websocket.receive_text())
+        except WebSocketDisconnect:
+            pass
+
+    for i in range(common.ROUTE_COUNT):
+
+        async def route(n: int, i: int = i) -> HTMLResponse:
+            return HTMLResponse(common.route_text(i, n))
+
+        app.add_api_route(f"{common.route_rule_prefix(i)}/{{n}}", route)
+    return app
+
+
+def create_quart() -> t.Any:
+    import quart
+
+    app = quart.Quart("bench_quart")
+
+    @app.get("/")
+    async def hello() -> str:
+        return common.HELLO_TEXT
+
+    @app.get("/json")
+    async def json_() -> dict[str, t.Any]:
+        return common.JSON_PAYLOAD
+
+    @app.get("/users/<int:user_id>/posts/<slug>")
+    async def params(user_id: int, slug: str) -> dict[str, t.Any]:
+        return {"user_id": user_id, "slug": slug}
+
+    @app.post("/form")
+    async def form() -> dict[str, t.Any]:
+        return common.form_result(await quart.request.form)
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        while True:
+            await quart.websocket.send(await quart.websocket.receive())
+
+    for i in range(common.ROUTE_COUNT):
+
+        async def route(n: int, i: int = i) -> str:
+            return common.route_text(i, n)
+
+        app.add_url_rule(f"{common.route_rule_prefix(i)}/<int:n>", f"route{i}", route)
+    return app
+
+
+def create(name: str) -> t.Any:
+    """Build the ASGI app ``name`` (one of :data:`ASGI_APPS`)."""
+    return globals()[f"create_{name}"]()
+
+
+def __getattr__(name: str) -> t.Any:
+    if name == "app":
+        return create(os.environ["BENCH_ASGI_APP"])
+    raise AttributeError(name)

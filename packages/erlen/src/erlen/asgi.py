@@ -1,0 +1,817 @@
+"""The ASGI 3 entry point: HTTP requests and lifespan events over the WSGI pipeline.
+
+An ``Erlen`` app called with ``(scope, receive, send)`` comes here. The
+request pipeline (hooks, view, errors, sessions, after-request processing) is
+the one :meth:`Erlen.wsgi_app` runs; only the edges differ:
+
+* the body is read from ``receive`` before the view runs, up to
+  ``MAX_CONTENT_LENGTH``, into the same WSGI environ a WSGI server would build,
+  so ``request.form``, ``request.files`` and ``request.get_json()`` stay sync;
+* an ``async def`` view runs on the server's event loop, with its async hooks
+  awaited there too; sync views and hooks run in a bounded thread pool
+  (``ASGI_MAX_THREADS``) inside the request's :mod:`contextvars` context;
+* the response is sent from what :meth:`Response.get_wsgi_response` gives, so
+  headers, cookies, HEAD, conditional and range responses match WSGI's.
+
+All sync work of one request runs in one :class:`contextvars.Context`, one
+step after the other, so contexts pushed in one step are popped in another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections.abc as cabc
+import contextvars
+import functools
+import inspect
+import io
+import sys
+import typing as t
+import weakref
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+
+from .globals import _cv_app
+from .globals import _cv_request
+from .signals import appcontext_popped
+from .signals import appcontext_tearing_down
+from .signals import request_finished
+from .signals import request_started
+from .signals import request_tearing_down
+from .wrappers import _blueprint_chain
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .app import Erlen
+    from .ctx import RequestContext
+    from .wrappers import Response
+
+#: An ASGI connection scope, event message, and the two callables of a call.
+Scope = t.MutableMapping[str, t.Any]
+Message = t.MutableMapping[str, t.Any]
+Receive = t.Callable[[], t.Awaitable[Message]]
+Send = t.Callable[[Message], t.Awaitable[None]]
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+#: The event loop of the ASGI server, set in the context of every request.
+_server_loop: contextvars.ContextVar[asyncio.AbstractEventLoop | None] = (
+    contextvars.ContextVar("erlen.asgi.loop", default=None)
+)
+
+_pools: weakref.WeakKeyDictionary[Erlen, ThreadPoolExecutor] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def thread_pool(app: Erlen) -> ThreadPoolExecutor:
+    """The app's pool for sync views and hooks under ASGI (``ASGI_MAX_THREADS`` threads)."""
+    pool = _pools.get(app)
+    if pool is None:
+        pool = _pools[app] = ThreadPoolExecutor(
+            app.config["ASGI_MAX_THREADS"], thread_name_prefix="erlen-asgi"
+        )
+    return pool
+
+
+def shutdown_thread_pool(app: Erlen) -> None:
+    """Stop the app's pool once its running calls are done (on lifespan shutdown)."""
+    pool = _pools.pop(app, None)
+    if pool is not None:
+        pool.shutdown(wait=False)
+
+
+# -- calling sync code from the loop and async code from threads ----------------
+
+
+class _Step(asyncio.Future[t.Any]):
+    """A call running in a pool thread; awaiting it cannot be cancelled.
+
+    The thread holds the request's context until the call returns: the
+    awaiting task must not resume (and enter that context) before.
+    """
+
+    def cancel(self, msg: t.Any | None = None) -> bool:
+        return False
+
+
+def _settle(step: _Step, done: Future[t.Any]) -> None:
+    exc = done.exception()
+    if exc is not None:
+        step.set_exception(exc)
+    else:
+        step.set_result(done.result())
+
+
+def run_in_pool(
+    loop: asyncio.AbstractEventLoop,
+    pool: ThreadPoolExecutor,
+    context: contextvars.Context,
+    func: t.Callable[..., t.Any],
+    *args: t.Any,
+) -> asyncio.Future[t.Any]:
+    """Run ``func(*args)`` in ``context`` in a pool thread; await the result on ``loop``."""
+    step = _Step(loop=loop)
+
+    def done(future: Future[t.Any]) -> None:
+        try:
+            loop.call_soon_threadsafe(_settle, step, future)
+        except RuntimeError:  # pragma: no cover - the loop closed meanwhile
+            pass
+
+    pool.submit(context.run, func, *args).add_done_callback(done)
+    return step
+
+
+def to_thread(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Await ``func(*args)`` in the app's pool, in a copy of the current context."""
+    return run_in_pool(
+        asyncio.get_running_loop(),
+        thread_pool(app),
+        contextvars.copy_context(),
+        func,
+        *args,
+    )
+
+
+async def call_hook(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Await an async hook on the loop; run a sync one in the pool."""
+    if inspect.iscoroutinefunction(func):
+        return await func(*args)
+    return await to_thread(app, func, *args)
+
+
+def bridge_to_loop(
+    func: t.Callable[..., cabc.Coroutine[t.Any, t.Any, t.Any]],
+    fallback: t.Callable[..., t.Any] | None,
+) -> t.Callable[..., t.Any]:
+    """Wrap a coroutine function for sync callers (``ensure_sync``).
+
+    Called from a pool thread of an ASGI request, the coroutine runs on the
+    server's loop, in the caller's context; elsewhere ``fallback`` (asgiref's
+    ``async_to_sync``) runs it. Without either, the call says what to install.
+    """
+
+    @functools.wraps(func)
+    def call(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        loop = _server_loop.get()
+        if loop is not None and not _on_loop(loop):
+            return asyncio.run_coroutine_threadsafe(
+                func(*args, **kwargs), loop
+            ).result()
+        if fallback is None:
+            raise RuntimeError(
+                "Install erlen with the 'async' extra in order to use async views,"
+                " hooks and handlers under a WSGI server: pip install 'erlen[async]'"
+            )
+        return fallback(*args, **kwargs)
+
+    return call
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
+
+
+# -- the environ ------------------------------------------------------------------
+
+
+def build_environ(scope: Scope, body: bytes) -> WSGIEnvironment:
+    """The WSGI environ a WSGI server would give for ``scope`` and its read ``body``.
+
+    The body is complete (or cut one byte past the limit), so the environ
+    says ``wsgi.input_terminated``: a chunked body is read to its end.
+    """
+    root_path: str = scope.get("root_path", "")
+    path: str = scope["path"]
+    if root_path and (path == root_path or path.startswith(f"{root_path}/")):
+        path = path[len(root_path) :]
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client")
+    scheme = scope.get("scheme", "http")
+    if scheme in {"ws", "wss"}:
+        scheme = "https" if scheme == "wss" else "http"
+    environ: WSGIEnvironment = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": root_path.encode().decode("latin-1"),
+        "PATH_INFO": path.encode().decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1]) if server[1] is not None else "",
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "asgi.scope": scope,
+    }
+    if client:
+        environ["REMOTE_ADDR"] = client[0]
+        environ["REMOTE_PORT"] = str(client[1])
+    for raw_name, raw_value in scope.get("headers", ()):
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        if name not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+            name = f"HTTP_{name}"
+        if name in environ:
+            sep = "; " if name == "HTTP_COOKIE" else ","
+            value = f"{environ[name]}{sep}{value}"
+        environ[name] = value
+    extra = scope.get("erlen.environ")
+    if extra:
+        environ.update(extra)
+    return environ
+
+
+def _declared_length(scope: Scope) -> int | None:
+    """The ``Content-Length`` the client sent, unless the body is chunked."""
+    length = None
+    for name, value in scope.get("headers", ()):
+        name = name.lower()
+        if name == b"transfer-encoding":
+            return None
+        if name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                return None
+    return length
+
+
+_DISCONNECTED = object()
+
+
+async def read_body(
+    receive: Receive, limit: int | None, declared: int | None
+) -> bytes | object:
+    """Read the request body from ``receive``, stopping one byte past ``limit``.
+
+    A body longer than the limit is cut there: the request reads it as a 413,
+    as under WSGI. Returns ``_DISCONNECTED`` when the client went away.
+    """
+    if declared is not None and limit is not None and declared > limit:
+        return b""  # the request answers 413 without reading the body
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return _DISCONNECTED
+        chunk = message.get("body", b"")
+        if chunk:
+            chunks.append(chunk)
+            size += len(chunk)
+            if limit is not None and size > limit:
+                break
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+# -- one HTTP request ---------------------------------------------------------------
+
+
+class _Started(t.NamedTuple):
+    """A response ready to send: status, ASGI headers and body."""
+
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    #: A list of bytes (sent at once), a sync iterator or an async iterable.
+    body: t.Any
+    async_body: bool
+
+
+def _start(response: Response, environ: WSGIEnvironment) -> _Started:
+    """Turn ``response`` into what the ASGI server is sent, as WSGI's
+    ``start_response`` would have seen it."""
+    source = response.response
+    app_iter, status, headers = response.get_wsgi_response(environ)
+    asgi_headers = [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in headers
+    ]
+    code = int(status[:3])
+    if hasattr(source, "__aiter__") and not isinstance(source, (list, tuple)):
+        if environ["REQUEST_METHOD"] == "HEAD" or code in {204, 304} or code < 200:
+            _close_later(source)
+            return _Started(code, asgi_headers, [], False)
+        return _Started(code, asgi_headers, source, True)
+    if type(app_iter) is list:
+        return _Started(code, asgi_headers, app_iter, False)
+    if response.is_sequence:
+        try:
+            chunks = list(app_iter)
+        finally:
+            close = getattr(app_iter, "close", None)
+            if close is not None:
+                close()
+        return _Started(code, asgi_headers, chunks, False)
+    return _Started(code, asgi_headers, app_iter, False)
+
+
+def _close_later(source: t.Any) -> None:
+    aclose = getattr(source, "aclose", None)
+    if aclose is not None:
+        loop = _server_loop.get()
+        if loop is not None:
+            loop.call_soon_threadsafe(lambda: loop.create_task(aclose()))
+
+
+def _preserve(environ: WSGIEnvironment) -> None:
+    preserve = environ.get("werkzeug.debug.preserve_context")
+    if preserve is not None:
+        preserve(_cv_app.get())
+        preserve(_cv_request.get())
+
+
+def _respond_sync(
+    app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
+) -> _Started:
+    """:meth:`Erlen.wsgi_app` in a pool thread: push, dispatch, pop."""
+    error: BaseException | None = None
+    try:
+        try:
+            ctx.push()
+            response = app.full_dispatch_request()
+        except Exception as e:
+            error = e
+            response = app.handle_exception(e)
+        except BaseException as e:
+            error = e
+            raise
+        return _start(response, environ)
+    finally:
+        _preserve(environ)
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        ctx.pop(error)
+
+
+def _reraised(func: t.Callable[[Exception], t.Any], e: Exception) -> t.Any:
+    """Call ``func(e)`` with ``e`` being handled, as ``except`` blocks expect."""
+    try:
+        raise e
+    except Exception:
+        return func(e)
+
+
+class _Edge:
+    """One request's event loop, thread pool and the context its sync steps share."""
+
+    __slots__ = ("app", "loop", "pool", "context")
+
+    def __init__(self, app: Erlen, context: contextvars.Context | None = None) -> None:
+        self.app = app
+        self.loop = asyncio.get_running_loop()
+        self.pool = thread_pool(app)
+        self.context = contextvars.copy_context() if context is None else context
+        self.context.run(_server_loop.set, self.loop)
+
+    def step(self, func: t.Callable[..., t.Any], *args: t.Any) -> asyncio.Future[t.Any]:
+        """Run a sync step in the pool, in the request's context."""
+        return run_in_pool(self.loop, self.pool, self.context, func, *args)
+
+    def task(self, coro: cabc.Coroutine[t.Any, t.Any, t.Any]) -> asyncio.Task[t.Any]:
+        """Run async code on the loop in a copy of the request's context."""
+        return self.context.run(self.loop.create_task, coro)
+
+
+_overrides: dict[type, bool] = {}
+
+
+def _pipeline_overridden(app: Erlen) -> bool:
+    """Whether a subclass replaced a pipeline method the async path does not call."""
+    cls = type(app)
+    try:
+        return _overrides[cls]
+    except KeyError:
+        from .app import Erlen
+
+        names = ("full_dispatch_request", "preprocess_request", "dispatch_request")
+        rv = _overrides[cls] = any(
+            getattr(cls, n) is not getattr(Erlen, n) for n in names
+        )
+        return rv
+
+
+def async_view(app: Erlen, ctx: RequestContext) -> t.Callable[..., t.Any] | None:
+    """The matched view if it is an ``async def`` the loop can await, else ``None``."""
+    req = ctx.request
+    rule = req.url_rule
+    if rule is None or req.routing_exception is not None:
+        return None
+    if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
+        return None
+    view = app.view_functions.get(rule.endpoint)
+    if view is None or not _is_async(view):
+        return None
+    if _pipeline_overridden(app):
+        return None
+    return view
+
+
+_async_funcs: dict[t.Callable[..., t.Any], bool] = {}
+
+
+def _is_async(func: t.Callable[..., t.Any]) -> bool:
+    """``inspect.iscoroutinefunction``, remembered for the functions of views."""
+    try:
+        return _async_funcs[func]
+    except KeyError:
+        rv = _async_funcs[func] = inspect.iscoroutinefunction(func)
+        return rv
+    except TypeError:  # pragma: no cover - an unhashable callable
+        return inspect.iscoroutinefunction(func)
+
+
+class _Hooks(t.NamedTuple):
+    url_value_preprocessors: tuple[t.Callable[..., t.Any], ...]
+    before: tuple[t.Callable[..., t.Any], ...]
+    after: bool
+
+
+_hooks: weakref.WeakKeyDictionary[Erlen, dict[str | None, _Hooks]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _hooks_for(app: Erlen, blueprint: str | None) -> _Hooks:
+    """The request's hooks unwrapped (the pipeline's own chain wraps async ones)."""
+    by_blueprint = _hooks.setdefault(app, {})
+    hooks = by_blueprint.get(blueprint)
+    if hooks is None:
+        chain = [] if blueprint is None else _blueprint_chain(blueprint)
+        outer_first = (None, *reversed(chain))
+        hooks = by_blueprint[blueprint] = _Hooks(
+            tuple(
+                f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
+            ),
+            tuple(f for n in outer_first for f in app.before_request_funcs.get(n, ())),
+            any(app.after_request_funcs.get(n) for n in (*chain, None)),
+        )
+    return hooks
+
+
+def forget_hooks(app: Erlen) -> None:
+    """Drop the cached hooks of ``app`` (setup changed)."""
+    _hooks.pop(app, None)
+
+
+async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
+    """:meth:`Erlen.full_dispatch_request` for an ``async def`` view.
+
+    Runs in a task on the server's loop: async hooks and the view are awaited
+    there, sync hooks run in the pool. Errors go to the app's handlers and the
+    response is finalized by the pipeline's own methods.
+    """
+    app._got_first_request = True
+    ctx = _cv_request.get()
+    req = ctx.request
+    hooks = _hooks_for(app, req.blueprint)
+    try:
+        if request_started.receivers:
+            await to_thread(
+                app,
+                functools.partial(
+                    request_started.send, app, _async_wrapper=app.ensure_sync
+                ),
+            )
+        rv = None
+        for func in hooks.url_value_preprocessors:
+            await call_hook(app, func, req.endpoint, req.view_args)
+        for func in hooks.before:
+            rv = await call_hook(app, func)
+            if rv is not None:
+                break
+        if rv is None:
+            rv = await view(**req.view_args)  # type: ignore[arg-type]
+    except Exception as e:
+        rv = await to_thread(app, _reraised, app.handle_user_exception, e)
+    if hooks.after or ctx._after_request_functions or request_finished.receivers:
+        return await to_thread(app, app.finalize_request, rv)  # type: ignore[no-any-return]
+    return app.finalize_request(rv)
+
+
+async def _respond_async(
+    edge: _Edge, ctx: RequestContext, environ: WSGIEnvironment
+) -> _Started:
+    """:meth:`Erlen.wsgi_app` with the context pushed on the loop and an async view."""
+    app = edge.app
+    error: BaseException | None = None
+    try:
+        try:
+            edge.context.run(ctx.push)
+            view = async_view(app, ctx)
+            if view is None:
+                response = await edge.step(app.full_dispatch_request)
+            else:
+                response = await edge.task(dispatch_async(app, view))
+        except Exception as e:
+            error = e
+            response = await edge.step(_reraised, app.handle_exception, e)
+        except BaseException as e:
+            error = e
+            raise
+        return edge.context.run(_start, response, environ)
+    finally:
+        _preserve_in(edge, environ)
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        if _teardown_is_empty(app):
+            edge.context.run(ctx.pop, error)
+        else:
+            await edge.step(ctx.pop, error)
+
+
+def _teardown_is_empty(app: Erlen) -> bool:
+    """Whether popping the request runs no user code, so the loop may do it."""
+    return not (
+        any(app.teardown_request_funcs.values())
+        or app.teardown_appcontext_funcs
+        or request_tearing_down.receivers
+        or appcontext_tearing_down.receivers
+        or appcontext_popped.receivers
+    )
+
+
+def _preserve_in(edge: _Edge, environ: WSGIEnvironment) -> None:
+    if "werkzeug.debug.preserve_context" in environ:
+        edge.context.run(_preserve, environ)
+
+
+_async_views: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_async_views(app: Erlen) -> bool:
+    known = _async_views.get(app)
+    if known is None:
+        known = any(inspect.iscoroutinefunction(v) for v in app.view_functions.values())
+        if app._got_first_request:
+            _async_views[app] = known
+    return known
+
+
+_END = object()
+
+
+def _next_chunk(iterator: t.Iterator[bytes]) -> t.Any:
+    return next(iterator, _END)
+
+
+def _close(iterable: t.Any) -> None:
+    close = getattr(iterable, "close", None)
+    if close is not None:
+        close()
+
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
+        await asyncio.sleep(0)  # a server that repeats its last message
+
+
+async def _send_body(
+    edge: _Edge, started: _Started, receive: Receive, send: Send
+) -> None:
+    """Send the body: at once when it is in memory, else streamed chunk by chunk,
+    each sent before the next is made; a client that leaves stops the stream."""
+    body = started.body
+    gone = asyncio.Event()
+    watcher = edge.loop.create_task(_watch_disconnect(receive, gone))
+    try:
+        if started.async_body:
+            await edge.task(_send_async_body(body, send, gone))
+        else:
+            iterator = iter(body)
+            try:
+                while not gone.is_set():
+                    chunk = await edge.step(_next_chunk, iterator)
+                    if chunk is _END:
+                        break
+                    if chunk:
+                        await send(
+                            {
+                                "type": "http.response.body",
+                                "body": chunk,
+                                "more_body": True,
+                            }
+                        )
+            finally:
+                await edge.step(_close, body)
+        if not gone.is_set():
+            await send({"type": "http.response.body", "body": b""})
+    finally:
+        watcher.cancel()
+
+
+async def _send_async_body(
+    body: t.AsyncIterable[t.Any], send: Send, gone: asyncio.Event
+) -> None:
+    iterator = body.__aiter__()
+    try:
+        async for chunk in iterator:
+            if gone.is_set():
+                break
+            if isinstance(chunk, str):
+                chunk = chunk.encode()
+            if chunk:
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
+    """:meth:`Erlen.wsgi_app` with the contexts pushed and popped on the loop, in
+    the server's task: for apps whose teardown runs no code of theirs."""
+    ctx = app.request_context(environ)
+    error: BaseException | None = None
+    try:
+        try:
+            ctx.push()
+            view = async_view(app, ctx)
+            if view is None:
+                response = await to_thread(app, app.full_dispatch_request)
+            else:
+                response = await dispatch_async(app, view)
+        except Exception as e:
+            error = e
+            response = await to_thread(app, _reraised, app.handle_exception, e)
+        except BaseException as e:
+            error = e
+            raise
+        return _start(response, environ)
+    finally:
+        _preserve(environ)
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        ctx.pop(error)
+
+
+async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one HTTP request: read the body, run the pipeline, send the response.
+
+    When the app's teardown runs no code of its own, the contexts are pushed
+    and popped on the loop and an async view is awaited directly; otherwise
+    the request's sync steps share one context, so teardown runs in the pool.
+    """
+    declared = _declared_length(scope)
+    body = await read_body(receive, app.config["MAX_CONTENT_LENGTH"], declared)
+    if body is _DISCONNECTED:
+        return
+    environ = build_environ(scope, body)  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    if _server_loop.get() is not loop:
+        _server_loop.set(loop)
+    if _teardown_is_empty(app):
+        started = await _respond_on_loop(app, environ)
+        edge = None
+    else:
+        edge = _Edge(app)
+        ctx = edge.context.run(app.request_context, environ)
+        if _has_async_views(app):
+            started = await _respond_async(edge, ctx, environ)
+        else:
+            started = await edge.step(_respond_sync, app, ctx, environ)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": started.status,
+            "headers": started.headers,
+        }
+    )
+    if type(started.body) is list:
+        body = started.body
+        data = body[0] if len(body) == 1 else b"".join(body)
+        await send({"type": "http.response.body", "body": data})
+        return
+    await _send_body(edge or _Edge(app), started, receive, send)
+
+
+# -- lifespan -----------------------------------------------------------------------
+
+
+async def run_serving_hooks(app: Erlen, startup: bool) -> None:
+    """Run ``before_serving`` (and enter ``while_serving``) or the reverse, in an app context."""
+    context = contextvars.copy_context()
+    context.run(_server_loop.set, asyncio.get_running_loop())
+    app_ctx = app.app_context()
+    context.run(app_ctx.push)
+    try:
+        if startup:
+            for func in app.before_serving_funcs:
+                await _call_in(app, context, func)
+            for gen_func in app.while_serving_funcs:
+                gen = context.run(gen_func)
+                app._serving_gens.append(gen)
+                await _advance(app, context, gen, first=True)
+        else:
+            while app._serving_gens:
+                await _advance(app, context, app._serving_gens.pop(), first=False)
+            for func in app.after_serving_funcs:
+                await _call_in(app, context, func)
+    finally:
+        context.run(app_ctx.pop, None)
+
+
+async def _call_in(
+    app: Erlen, context: contextvars.Context, func: t.Callable[[], t.Any]
+) -> None:
+    loop = asyncio.get_running_loop()
+    if inspect.iscoroutinefunction(func):
+        await context.run(loop.create_task, func())
+    else:
+        await run_in_pool(loop, thread_pool(app), context, func)
+
+
+async def _advance(
+    app: Erlen, context: contextvars.Context, gen: t.Any, first: bool
+) -> None:
+    """Run a ``while_serving`` generator to its ``yield`` (start) or its end (stop)."""
+    loop = asyncio.get_running_loop()
+    if hasattr(gen, "__anext__"):
+        try:
+            await context.run(loop.create_task, gen.__anext__())
+        except StopAsyncIteration:
+            if first:
+                raise RuntimeError(
+                    "a 'while_serving' generator must yield once"
+                ) from None
+            return
+    else:
+        value = await run_in_pool(loop, thread_pool(app), context, _next_chunk, gen)
+        if value is _END:
+            if first:
+                raise RuntimeError("a 'while_serving' generator must yield once")
+            return
+    if not first:
+        raise RuntimeError("a 'while_serving' generator must yield only once")
+
+
+async def handle_lifespan(
+    app: Erlen, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Answer the server's lifespan events: startup, then shutdown."""
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "lifespan.startup":
+            try:
+                await run_serving_hooks(app, startup=True)
+            except BaseException as e:
+                app.logger.exception("Error while starting to serve")
+                await send({"type": "lifespan.startup.failed", "message": repr(e)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            try:
+                await run_serving_hooks(app, startup=False)
+            except BaseException as e:
+                app.logger.exception("Error while stopping serving")
+                await send({"type": "lifespan.shutdown.failed", "message": repr(e)})
+                return
+            finally:
+                shutdown_thread_pool(app)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def asgi_app(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one ASGI connection: HTTP, WebSocket or lifespan."""
+    kind = scope["type"]
+    if kind == "http":
+        await handle_http(app, scope, receive, send)
+    elif kind == "websocket":
+        from .sockets import handle_websocket
+
+        await handle_websocket(app, scope, receive, send)
+    elif kind == "lifespan":
+        await handle_lifespan(app, scope, receive, send)
+    else:
+        raise ValueError(f"erlen cannot serve ASGI connections of type {kind!r}")
+
+
+def mark_coroutine_function(func: F) -> F:
+    """Mark a sync function that returns a coroutine so servers detect ASGI 3.
+
+    uvicorn and hypercorn check ``iscoroutinefunction(app.__call__)``; ``Erlen``
+    answers WSGI and ASGI calls from one ``__call__``. Python 3.12 has a public
+    marker; before it, :func:`asyncio.iscoroutinefunction` reads a private one.
+    """
+    if sys.version_info >= (3, 12):
+        return inspect.markcoroutinefunction(func)
+    func._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
+    return func
