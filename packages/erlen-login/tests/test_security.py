@@ -616,3 +616,69 @@ def test_server_side_session_is_regenerated_at_login_and_logout(
     _signin(client, "alice", "alice-password")
     client.get("/logout")
     assert regenerated == ["/signin", "/logout"]
+
+
+def _committed_app(refresh: bool) -> tuple[Erlen, dict[str, dict[str, float]]]:
+    """An app whose users live in a "database": every request loads a fresh copy,
+    and changes are saved only by an ``after_request`` commit registered after
+    ``init_app``, as docs/login.md tells ORM users to do."""
+    rows: dict[str, dict[str, float]] = {"1": {}}
+    app = Erlen(__name__)
+    app.config.update(
+        SECRET_KEY="k", REMEMBER_COOKIE_REFRESH_EACH_REQUEST=refresh, TESTING=True
+    )
+    manager = LoginManager(app)
+
+    def load(user_id: str) -> User | None:
+        if user_id not in rows:
+            return None
+        user = User(int(user_id), "Alice")
+        user.remember_tokens = dict(rows[user_id])
+        return user
+
+    manager.user_loader(load)
+
+    @app.after_request
+    def commit(response: t.Any) -> t.Any:
+        user = current_user._get_current_object()
+        if user.is_authenticated:
+            rows[user.get_id()] = dict(user.remember_tokens)
+        return response
+
+    @app.route("/")
+    def index() -> str:
+        return current_user.name if current_user.is_authenticated else "anonymous"
+
+    @app.route("/login")
+    def login() -> str:
+        user = load("1")
+        assert user is not None
+        login_user(user, remember=True)
+        return "in"
+
+    return app, rows
+
+
+@pytest.mark.parametrize("refresh", [False, True])
+def test_rotated_remember_cookie_is_written_before_the_apps_commit(
+    refresh: bool,
+) -> None:
+    """Every remember-token write happens while the view runs, so an app's
+    commit in an ``after_request`` hook (registered after ``init_app``) saves
+    it: the rotated cookie then works, and the used one does not."""
+    app, _ = _committed_app(refresh)
+    client = app.test_client()
+    client.get("/login")
+    first = t.cast(str, _cookie(client, "remember_token"))
+    if not refresh:  # a new browser session: the cookie logs the user in
+        client.delete_cookie("session")
+    assert client.get("/").text == "Alice"
+    second = t.cast(str, _cookie(client, "remember_token"))
+    assert second != first
+
+    later = app.test_client()
+    later.set_cookie("remember_token", second)
+    assert later.get("/").text == "Alice"
+    thief = app.test_client()
+    thief.set_cookie("remember_token", first)
+    assert thief.get("/").text == "anonymous"
