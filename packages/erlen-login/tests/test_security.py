@@ -682,3 +682,51 @@ def test_rotated_remember_cookie_is_written_before_the_apps_commit(
     thief = app.test_client()
     thief.set_cookie("remember_token", first)
     assert thief.get("/").text == "anonymous"
+
+
+def test_concurrent_guesses_cannot_exceed_the_limit(users: dict[str, User]) -> None:
+    """Attempts are counted before the password is checked: parallel guesses
+    that all started before any failure was recorded still get only ``limit``
+    checks; the others get 429."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    parties = 4
+    barrier = threading.Barrier(parties, timeout=2)
+    checked: list[int] = []
+
+    class SlowUser(User):
+        def check_password(self, password: str) -> bool:
+            checked.append(1)
+            try:  # every guess in flight at once, as with a threaded server
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+            return False
+
+    app = Erlen(__name__)
+    app.config.update(SECRET_KEY="k", LOGIN_THROTTLE_LIMIT=2)
+    LoginManager(app).user_loader(users.get)
+    victim = SlowUser(1, "Alice")
+
+    @app.post("/signin")
+    def signin() -> t.Any:
+        return "ok" if authenticate(victim, "guess", account="alice") else "no"
+
+    def guess(_: int) -> int:
+        return app.test_client().post("/signin").status_code
+
+    with ThreadPoolExecutor(parties) as pool:
+        codes = list(pool.map(guess, range(parties)))
+    assert len(checked) == 2
+    assert sorted(codes) == [200, 200, 429, 429]
+
+
+def test_successful_logins_do_not_use_up_the_address_limit(form_app: Erlen) -> None:
+    form_app.config["LOGIN_THROTTLE_LIMIT"] = 2
+    form_app.extensions["login"].throttle.limit = 2
+    client = form_app.test_client()
+    for _ in range(4):
+        assert _signin(client, "alice", "alice-password").status_code == 302
+    assert _signin(client, "alice", "wrong").status_code == 400
+    assert _signin(client, "bob", "bob-password").status_code == 302

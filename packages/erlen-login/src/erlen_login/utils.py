@@ -368,7 +368,7 @@ def authenticate(user: t.Any, password: str, *, account: str | None = None) -> b
     manager = _manager()
     throttle = manager.state.throttle
     keys = throttle.keys(account, request.remote_addr)
-    throttle.check(keys)
+    throttle.attempt(keys)  # counted before checking: parallel guesses add up
     if user is None:
         manager.password_hasher.dummy_verify(password)
         ok = False
@@ -383,9 +383,7 @@ def authenticate(user: t.Any, password: str, *, account: str | None = None) -> b
     if ok and not getattr(user, "is_active", True):
         ok = False
     if ok:
-        throttle.success(keys)
-    else:
-        throttle.failure(keys)
+        throttle.success(keys, attempted=True)
     return ok
 
 
