@@ -358,6 +358,50 @@ def test_exempt_view_name_and_blueprints(
     assert client.post("/nowhere").status_code == 404
 
 
+def test_exempt_blueprint_does_not_exempt_another_of_the_same_name(
+    app: Erlen, csrf: CSRFProtect, client: ErlenClient
+) -> None:
+    """Exempting one blueprint leaves an unrelated (nested) blueprint that
+    happens to share its name protected."""
+    hooks = Blueprint("hooks", __name__)
+    admin = Blueprint("admin", __name__)
+    admin_hooks = Blueprint("hooks", __name__)
+
+    @hooks.post("/in")
+    def incoming() -> str:
+        return "hook"
+
+    @admin_hooks.post("/purge")
+    def purge() -> str:
+        return "purged"
+
+    csrf.exempt(hooks)
+    admin.register_blueprint(admin_hooks, url_prefix="/hooks")
+    app.register_blueprint(hooks, url_prefix="/hooks")
+    app.register_blueprint(admin, url_prefix="/admin")
+
+    assert client.post("/hooks/in").text == "hook"
+    cross = {"Sec-Fetch-Site": "cross-site"}
+    assert client.post("/admin/hooks/purge", headers=cross).status_code == 400
+    assert client.post("/admin/hooks/purge").status_code == 400
+
+
+def test_blueprint_registered_under_another_name_stays_exempt(
+    app: Erlen, csrf: CSRFProtect, client: ErlenClient
+) -> None:
+    hooks = Blueprint("hooks", __name__)
+
+    @hooks.post("/in")
+    def incoming() -> str:
+        return "hook"
+
+    csrf.exempt(hooks)
+    app.register_blueprint(hooks, url_prefix="/v1")
+    app.register_blueprint(hooks, url_prefix="/v2", name="hooks_v2")
+    assert client.post("/v1/in").text == "hook"
+    assert client.post("/v2/in").text == "hook"
+
+
 def test_manual_protect_with_exemptions(
     app: Erlen, csrf: CSRFProtect, client: ErlenClient
 ) -> None:
