@@ -730,3 +730,37 @@ def test_successful_logins_do_not_use_up_the_address_limit(form_app: Erlen) -> N
         assert _signin(client, "alice", "alice-password").status_code == 302
     assert _signin(client, "alice", "wrong").status_code == 400
     assert _signin(client, "bob", "bob-password").status_code == 302
+
+
+def test_account_counter_follows_the_user_not_the_spelling(
+    form_app: Erlen, users: dict[str, User]
+) -> None:
+    """A database collation may find one user under many spellings (case,
+    full-width letters, ignorable characters): failures count against that
+    user whatever was typed."""
+    import unicodedata
+
+    def fold(value: str) -> str:
+        kept = "".join(c for c in value if unicodedata.category(c) != "Cf")
+        return unicodedata.normalize("NFKC", kept).casefold().strip()
+
+    @form_app.post("/collated")
+    def collated() -> t.Any:
+        name = request.form["name"]
+        user = next((u for u in users.values() if fold(u.name) == fold(name)), None)
+        ok = authenticate(user, request.form["password"], account=name)
+        return ("in", 200) if ok else ("no", 400)
+
+    form_app.login_manager.get_state(form_app).throttle.limit = 3  # type: ignore[attr-defined]
+    spellings = ["alice", "ＡＬＩＣＥ", "al\u200bice", "Alice"]
+    for i, name in enumerate(spellings[:3]):
+        client = form_app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.3.0.{i}"
+        response = client.post("/collated", data={"name": name, "password": "x"})
+        assert response.status_code == 400
+    client = form_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.3.1.1"
+    response = client.post(
+        "/collated", data={"name": spellings[3], "password": "alice-password"}
+    )
+    assert response.status_code == 429

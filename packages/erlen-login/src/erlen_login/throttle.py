@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 import typing as t
+import unicodedata
 
 from werkzeug.exceptions import TooManyRequests
 
@@ -239,10 +240,14 @@ def store_from_url(url: str | None) -> ThrottleStore:
     )
 
 
+def _fold(value: str) -> str:
+    """An account name as a lenient database collation would compare it."""
+    kept = "".join(c for c in value if unicodedata.category(c) != "Cf")
+    return unicodedata.normalize("NFKC", kept).casefold().strip()
+
+
 def _digest(value: str) -> str:
-    return hashlib.sha256(value.strip().lower().encode("utf-8", "replace")).hexdigest()[
-        :32
-    ]
+    return hashlib.sha256(_fold(value).encode("utf-8", "replace")).hexdigest()[:32]
 
 
 class LoginThrottle:
@@ -268,11 +273,21 @@ class LoginThrottle:
         self.fail_closed = fail_closed
 
     @staticmethod
-    def keys(account: str | None, address: str | None) -> list[str]:
-        """The counter keys for an account name and a client address."""
+    def keys(
+        account: str | None, address: str | None, user_id: str | None = None
+    ) -> list[str]:
+        """The counter keys for an account name, a client address and the user found.
+
+        ``user_id`` (the id of the user the name matched) counts failures
+        against that user however the name was spelled: case, full-width
+        letters and invisible characters a database collation ignores.
+        """
         keys = []
         if account:
             keys.append(f"acct:{_digest(account)}")
+        if user_id is not None:
+            uid = hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:32]
+            keys.append(f"acct:id:{uid}")
         if address:
             keys.append(f"addr:{address}")
         return keys
