@@ -764,3 +764,21 @@ def test_account_counter_follows_the_user_not_the_spelling(
         "/collated", data={"name": spellings[3], "password": "alice-password"}
     )
     assert response.status_code == 429
+
+
+def test_logout_everywhere_keep_current_keeps_this_browsers_remember_cookie(
+    form_app: Erlen,
+) -> None:
+    """The browser that ends the other sessions stays logged in, also after
+    its session ends: its remember-me cookie is replaced, not left dead."""
+    laptop = form_app.test_client()
+    _signin(laptop, "alice", "alice-password", remember="1")
+    old = t.cast(str, _cookie(laptop, "remember_token"))
+    assert laptop.post("/everywhere?keep=1").text == "done"
+    new = _cookie(laptop, "remember_token")
+    assert new and new != old
+    laptop.delete_cookie("session")
+    assert laptop.get("/").text == "Alice"
+    thief = form_app.test_client()
+    thief.set_cookie("remember_token", old)
+    assert thief.get("/").text == "anonymous"

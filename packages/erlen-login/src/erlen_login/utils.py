@@ -327,8 +327,23 @@ def logout_everywhere(user: t.Any = None, *, keep_current: bool = False) -> None
     is_current = getattr(current, "is_authenticated", False) and current == target
     if is_current and keep_current:
         session["_session_token"] = session_token_of(target)
+        _reissue_remember_cookie(target)
     elif is_current:
         logout_user()
+
+
+def _reissue_remember_cookie(user: t.Any) -> None:
+    """Give this browser a new remember-me cookie (same expiry) after its token was dropped."""
+    if g.get(_G_REMEMBER) is not None:
+        return
+    cookie = request.cookies.get(current_app.config["REMEMBER_COOKIE_NAME"])
+    if not cookie:
+        return
+    manager = _manager()
+    decoded = manager._decode_remember_cookie(cookie)
+    if decoded is None or decoded[0] != str(getattr(user, manager.id_attribute)()):
+        return
+    setattr(g, _G_REMEMBER, ("set", *manager._issue_remember_token(user, decoded[3])))
 
 
 def confirm_login() -> None:
