@@ -126,6 +126,24 @@ def test_own_origin_needs_no_token(
     assert response.text == "ok"
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example@localhost",
+        "http://localhost/evil",
+        "http://localhost?x=1",
+        "http://localhost#x",
+    ],
+)
+def test_origin_that_no_browser_sends_is_not_our_own(
+    protected: Erlen, client: ErlenClient, origin: str
+) -> None:
+    """An Origin is only scheme://host[:port]; user info, a path or a query
+    mean it was not written by a browser and it does not count as ours."""
+    response = client.post("/", base_url="http://localhost", headers={"Origin": origin})
+    assert response.status_code == 400
+
+
 def test_trusted_origins(app: Erlen, protected: Erlen, client: ErlenClient) -> None:
     app.config["WTF_CSRF_TRUSTED_ORIGINS"] = ["https://admin.example:443/"]
     for headers in (

@@ -284,6 +284,11 @@ def _normalize_origin(value: str) -> str | None:
     host = (parts.hostname or "").lower()
     if scheme not in _DEFAULT_PORTS or not host:
         return None
+    # Browsers send only scheme://host[:port]; anything more is not an origin.
+    if "@" in parts.netloc or parts.path not in ("", "/"):
+        return None
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return None
     if ":" in host:
         host = f"[{host}]"
     if port is not None and str(port) != _DEFAULT_PORTS[scheme]:
