@@ -126,6 +126,24 @@ def test_own_origin_needs_no_token(
     assert response.text == "ok"
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://evil.example@localhost",
+        "http://localhost/evil",
+        "http://localhost?x=1",
+        "http://localhost#x",
+    ],
+)
+def test_origin_that_no_browser_sends_is_not_our_own(
+    protected: Erlen, client: ErlenClient, origin: str
+) -> None:
+    """An Origin is only scheme://host[:port]; user info, a path or a query
+    mean it was not written by a browser and it does not count as ours."""
+    response = client.post("/", base_url="http://localhost", headers={"Origin": origin})
+    assert response.status_code == 400
+
+
 def test_trusted_origins(app: Erlen, protected: Erlen, client: ErlenClient) -> None:
     app.config["WTF_CSRF_TRUSTED_ORIGINS"] = ["https://admin.example:443/"]
     for headers in (
@@ -356,6 +374,50 @@ def test_exempt_view_name_and_blueprints(
     assert client.post("/outer/public").text == "public"
     assert client.post("/guarded").status_code == 400
     assert client.post("/nowhere").status_code == 404
+
+
+def test_exempt_blueprint_does_not_exempt_another_of_the_same_name(
+    app: Erlen, csrf: CSRFProtect, client: ErlenClient
+) -> None:
+    """Exempting one blueprint leaves an unrelated (nested) blueprint that
+    happens to share its name protected."""
+    hooks = Blueprint("hooks", __name__)
+    admin = Blueprint("admin", __name__)
+    admin_hooks = Blueprint("hooks", __name__)
+
+    @hooks.post("/in")
+    def incoming() -> str:
+        return "hook"
+
+    @admin_hooks.post("/purge")
+    def purge() -> str:
+        return "purged"
+
+    csrf.exempt(hooks)
+    admin.register_blueprint(admin_hooks, url_prefix="/hooks")
+    app.register_blueprint(hooks, url_prefix="/hooks")
+    app.register_blueprint(admin, url_prefix="/admin")
+
+    assert client.post("/hooks/in").text == "hook"
+    cross = {"Sec-Fetch-Site": "cross-site"}
+    assert client.post("/admin/hooks/purge", headers=cross).status_code == 400
+    assert client.post("/admin/hooks/purge").status_code == 400
+
+
+def test_blueprint_registered_under_another_name_stays_exempt(
+    app: Erlen, csrf: CSRFProtect, client: ErlenClient
+) -> None:
+    hooks = Blueprint("hooks", __name__)
+
+    @hooks.post("/in")
+    def incoming() -> str:
+        return "hook"
+
+    csrf.exempt(hooks)
+    app.register_blueprint(hooks, url_prefix="/v1")
+    app.register_blueprint(hooks, url_prefix="/v2", name="hooks_v2")
+    assert client.post("/v1/in").text == "hook"
+    assert client.post("/v2/in").text == "hook"
 
 
 def test_manual_protect_with_exemptions(

@@ -616,3 +616,169 @@ def test_server_side_session_is_regenerated_at_login_and_logout(
     _signin(client, "alice", "alice-password")
     client.get("/logout")
     assert regenerated == ["/signin", "/logout"]
+
+
+def _committed_app(refresh: bool) -> tuple[Erlen, dict[str, dict[str, float]]]:
+    """An app whose users live in a "database": every request loads a fresh copy,
+    and changes are saved only by an ``after_request`` commit registered after
+    ``init_app``, as docs/login.md tells ORM users to do."""
+    rows: dict[str, dict[str, float]] = {"1": {}}
+    app = Erlen(__name__)
+    app.config.update(
+        SECRET_KEY="k", REMEMBER_COOKIE_REFRESH_EACH_REQUEST=refresh, TESTING=True
+    )
+    manager = LoginManager(app)
+
+    def load(user_id: str) -> User | None:
+        if user_id not in rows:
+            return None
+        user = User(int(user_id), "Alice")
+        user.remember_tokens = dict(rows[user_id])
+        return user
+
+    manager.user_loader(load)
+
+    @app.after_request
+    def commit(response: t.Any) -> t.Any:
+        user = current_user._get_current_object()
+        if user.is_authenticated:
+            rows[user.get_id()] = dict(user.remember_tokens)
+        return response
+
+    @app.route("/")
+    def index() -> str:
+        return current_user.name if current_user.is_authenticated else "anonymous"
+
+    @app.route("/login")
+    def login() -> str:
+        user = load("1")
+        assert user is not None
+        login_user(user, remember=True)
+        return "in"
+
+    return app, rows
+
+
+@pytest.mark.parametrize("refresh", [False, True])
+def test_rotated_remember_cookie_is_written_before_the_apps_commit(
+    refresh: bool,
+) -> None:
+    """Every remember-token write happens while the view runs, so an app's
+    commit in an ``after_request`` hook (registered after ``init_app``) saves
+    it: the rotated cookie then works, and the used one does not."""
+    app, _ = _committed_app(refresh)
+    client = app.test_client()
+    client.get("/login")
+    first = t.cast(str, _cookie(client, "remember_token"))
+    if not refresh:  # a new browser session: the cookie logs the user in
+        client.delete_cookie("session")
+    assert client.get("/").text == "Alice"
+    second = t.cast(str, _cookie(client, "remember_token"))
+    assert second != first
+
+    later = app.test_client()
+    later.set_cookie("remember_token", second)
+    assert later.get("/").text == "Alice"
+    thief = app.test_client()
+    thief.set_cookie("remember_token", first)
+    assert thief.get("/").text == "anonymous"
+
+
+def test_concurrent_guesses_cannot_exceed_the_limit(users: dict[str, User]) -> None:
+    """Attempts are counted before the password is checked: parallel guesses
+    that all started before any failure was recorded still get only ``limit``
+    checks; the others get 429."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    parties = 4
+    barrier = threading.Barrier(parties, timeout=2)
+    checked: list[int] = []
+
+    class SlowUser(User):
+        def check_password(self, password: str) -> bool:
+            checked.append(1)
+            try:  # every guess in flight at once, as with a threaded server
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+            return False
+
+    app = Erlen(__name__)
+    app.config.update(SECRET_KEY="k", LOGIN_THROTTLE_LIMIT=2)
+    LoginManager(app).user_loader(users.get)
+    victim = SlowUser(1, "Alice")
+
+    @app.post("/signin")
+    def signin() -> t.Any:
+        return "ok" if authenticate(victim, "guess", account="alice") else "no"
+
+    def guess(_: int) -> int:
+        return app.test_client().post("/signin").status_code
+
+    with ThreadPoolExecutor(parties) as pool:
+        codes = list(pool.map(guess, range(parties)))
+    assert len(checked) == 2
+    assert sorted(codes) == [200, 200, 429, 429]
+
+
+def test_successful_logins_do_not_use_up_the_address_limit(form_app: Erlen) -> None:
+    form_app.config["LOGIN_THROTTLE_LIMIT"] = 2
+    form_app.extensions["login"].throttle.limit = 2
+    client = form_app.test_client()
+    for _ in range(4):
+        assert _signin(client, "alice", "alice-password").status_code == 302
+    assert _signin(client, "alice", "wrong").status_code == 400
+    assert _signin(client, "bob", "bob-password").status_code == 302
+
+
+def test_account_counter_follows_the_user_not_the_spelling(
+    form_app: Erlen, users: dict[str, User]
+) -> None:
+    """A database collation may find one user under many spellings (case,
+    full-width letters, ignorable characters): failures count against that
+    user whatever was typed."""
+    import unicodedata
+
+    def fold(value: str) -> str:
+        kept = "".join(c for c in value if unicodedata.category(c) != "Cf")
+        return unicodedata.normalize("NFKC", kept).casefold().strip()
+
+    @form_app.post("/collated")
+    def collated() -> t.Any:
+        name = request.form["name"]
+        user = next((u for u in users.values() if fold(u.name) == fold(name)), None)
+        ok = authenticate(user, request.form["password"], account=name)
+        return ("in", 200) if ok else ("no", 400)
+
+    form_app.login_manager.get_state(form_app).throttle.limit = 3  # type: ignore[attr-defined]
+    spellings = ["alice", "ＡＬＩＣＥ", "al\u200bice", "Alice"]
+    for i, name in enumerate(spellings[:3]):
+        client = form_app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"10.3.0.{i}"
+        response = client.post("/collated", data={"name": name, "password": "x"})
+        assert response.status_code == 400
+    client = form_app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.3.1.1"
+    response = client.post(
+        "/collated", data={"name": spellings[3], "password": "alice-password"}
+    )
+    assert response.status_code == 429
+
+
+def test_logout_everywhere_keep_current_keeps_this_browsers_remember_cookie(
+    form_app: Erlen,
+) -> None:
+    """The browser that ends the other sessions stays logged in, also after
+    its session ends: its remember-me cookie is replaced, not left dead."""
+    laptop = form_app.test_client()
+    _signin(laptop, "alice", "alice-password", remember="1")
+    old = t.cast(str, _cookie(laptop, "remember_token"))
+    assert laptop.post("/everywhere?keep=1").text == "done"
+    new = _cookie(laptop, "remember_token")
+    assert new and new != old
+    laptop.delete_cookie("session")
+    assert laptop.get("/").text == "Alice"
+    thief = form_app.test_client()
+    thief.set_cookie("remember_token", old)
+    assert thief.get("/").text == "anonymous"

@@ -284,6 +284,11 @@ def _normalize_origin(value: str) -> str | None:
     host = (parts.hostname or "").lower()
     if scheme not in _DEFAULT_PORTS or not host:
         return None
+    # Browsers send only scheme://host[:port]; anything more is not an origin.
+    if "@" in parts.netloc or parts.path not in ("", "/"):
+        return None
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return None
     if ":" in host:
         host = f"[{host}]"
     if port is not None and str(port) != _DEFAULT_PORTS[scheme]:
@@ -399,7 +404,7 @@ class CSRFProtect(Extension[_CSRFState]):
 
     def __init__(self, app: Erlen | None = None) -> None:
         self._exempt_views: set[str] = set()
-        self._exempt_blueprints: set[str] = set()
+        self._exempt_blueprints: list[Blueprint] = []
         super().__init__(app)
 
     def create_state(self, app: Erlen) -> _CSRFState:
@@ -435,7 +440,8 @@ class CSRFProtect(Extension[_CSRFState]):
         Usable as a decorator under ``@app.route``; returns what it was given.
         """
         if isinstance(view, Blueprint):
-            self._exempt_blueprints.add(view.name)
+            if not any(bp is view for bp in self._exempt_blueprints):
+                self._exempt_blueprints.append(view)
         elif isinstance(view, str):
             self._exempt_views.add(view)
         else:
@@ -444,8 +450,11 @@ class CSRFProtect(Extension[_CSRFState]):
 
     def _is_exempt(self) -> bool:
         app = current_app
+        # Compare the blueprint objects, not their names: an unrelated nested
+        # blueprint may share an exempt one's name ("admin.hooks" vs "hooks").
         for name in request.blueprints:
-            if name.rpartition(".")[2] in self._exempt_blueprints:
+            registered = app.blueprints.get(name)
+            if any(registered is bp for bp in self._exempt_blueprints):
                 return True
         endpoint = request.endpoint
         view = app.view_functions.get(endpoint) if endpoint else None

@@ -463,6 +463,8 @@ class LoginManager(Extension[LoginState]):
                 for key in _c.SESSION_KEYS:
                     session.pop(key, None)
                 user = None
+            if user is not None:
+                self._refresh_remember_cookie(user)
 
         if user is None:
             cookie_name = current_app.config["REMEMBER_COOKIE_NAME"]
@@ -472,6 +474,26 @@ class LoginManager(Extension[LoginState]):
             if user is None:
                 user = self._load_user_from_request(request)
         return self._update_request_context_with_user(user)
+
+    def _refresh_remember_cookie(self, user: t.Any) -> None:
+        """With ``REMEMBER_COOKIE_REFRESH_EACH_REQUEST``, replace the browser's cookie.
+
+        Runs when the user is loaded from the session, so the token is used
+        and the new one recorded while the view runs: the app's own commit
+        (in the view or an ``after_request`` hook) saves both.
+        """
+        config = current_app.config
+        if not config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"]:
+            return
+        cookie = request.cookies.get(config["REMEMBER_COOKIE_NAME"])
+        if not cookie or getattr(g, _G_REMEMBER, None) is not None:
+            return
+        decoded = self._decode_remember_cookie(cookie)
+        if decoded is None or decoded[0] != str(session.get("_user_id")):
+            return
+        if hasattr(user, "use_remember_token"):
+            user.use_remember_token(_remember_digest(decoded[1]))
+        setattr(g, _G_REMEMBER, ("set", *self._issue_remember_token(user)))
 
     def _decode_remember_cookie(
         self, cookie: str
@@ -568,24 +590,6 @@ class LoginManager(Extension[LoginState]):
                 self._set_cookie(response, expires)
             elif operation == "clear":
                 self._clear_cookie(response)
-            return response
-        config = current_app.config
-        cookie = request.cookies.get(config["REMEMBER_COOKIE_NAME"])
-        if (
-            marker is None
-            and cookie
-            and config["REMEMBER_COOKIE_REFRESH_EACH_REQUEST"]
-            and session.accessed
-            and "_user_id" in session
-        ):
-            from .utils import _get_user
-
-            user = _get_user()
-            decoded = self._decode_remember_cookie(cookie)
-            if decoded is not None and decoded[0] == session["_user_id"]:
-                if hasattr(user, "use_remember_token"):
-                    user.use_remember_token(_remember_digest(decoded[1]))
-                self._set_cookie(response)
             return response
         if marker is not None:
             operation, value, expiry = marker

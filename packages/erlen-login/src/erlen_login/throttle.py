@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 import typing as t
+import unicodedata
 
 from werkzeug.exceptions import TooManyRequests
 
@@ -63,6 +64,10 @@ class ThrottleStore(t.Protocol):
 
     def reset(self, key: str) -> None:
         """Forget ``key``'s counter."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Take one back from ``key``'s counter (an attempt that did not fail)."""
         ...
 
     def mark(self, key: str, ttl: float) -> None:
@@ -113,6 +118,14 @@ class MemoryThrottleStore:
         with self._lock:
             self._data.pop(key, None)
 
+    def release(self, key: str) -> None:
+        """See :meth:`ThrottleStore.release`."""
+        now = time.monotonic()
+        with self._lock:
+            count, until = self._data.get(key, (0, 0.0))
+            if count > 0 and until > now:
+                self._data[key] = (count - 1, until)
+
     def mark(self, key: str, ttl: float) -> None:
         """See :meth:`ThrottleStore.mark`."""
         now = time.monotonic()
@@ -131,6 +144,12 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {n, ttl}
+"""
+
+_RELEASE_SCRIPT = """
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
 """
 
 
@@ -163,6 +182,7 @@ class RedisThrottleStore:
         self.client = client_or_url
         self.prefix = prefix
         self._hit = self.client.register_script(_HIT_SCRIPT)
+        self._release = self.client.register_script(_RELEASE_SCRIPT)
 
     def _call(self, func: t.Callable[[], t.Any]) -> t.Any:
         try:
@@ -195,6 +215,10 @@ class RedisThrottleStore:
         """See :meth:`ThrottleStore.reset`."""
         self._call(lambda: self.client.delete(self.prefix + key))
 
+    def release(self, key: str) -> None:
+        """See :meth:`ThrottleStore.release`."""
+        self._call(lambda: self._release(keys=[self.prefix + key]))
+
     def mark(self, key: str, ttl: float) -> None:
         """See :meth:`ThrottleStore.mark`."""
         ms = max(1, int(ttl * 1000))
@@ -216,10 +240,14 @@ def store_from_url(url: str | None) -> ThrottleStore:
     )
 
 
+def _fold(value: str) -> str:
+    """An account name as a lenient database collation would compare it."""
+    kept = "".join(c for c in value if unicodedata.category(c) != "Cf")
+    return unicodedata.normalize("NFKC", kept).casefold().strip()
+
+
 def _digest(value: str) -> str:
-    return hashlib.sha256(value.strip().lower().encode("utf-8", "replace")).hexdigest()[
-        :32
-    ]
+    return hashlib.sha256(_fold(value).encode("utf-8", "replace")).hexdigest()[:32]
 
 
 class LoginThrottle:
@@ -245,11 +273,21 @@ class LoginThrottle:
         self.fail_closed = fail_closed
 
     @staticmethod
-    def keys(account: str | None, address: str | None) -> list[str]:
-        """The counter keys for an account name and a client address."""
+    def keys(
+        account: str | None, address: str | None, user_id: str | None = None
+    ) -> list[str]:
+        """The counter keys for an account name, a client address and the user found.
+
+        ``user_id`` (the id of the user the name matched) counts failures
+        against that user however the name was spelled: case, full-width
+        letters and invisible characters a database collation ignores.
+        """
         keys = []
         if account:
             keys.append(f"acct:{_digest(account)}")
+        if user_id is not None:
+            uid = hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:32]
+            keys.append(f"acct:id:{uid}")
         if address:
             keys.append(f"addr:{address}")
         return keys
@@ -274,6 +312,33 @@ class LoginThrottle:
         except ThrottleStoreError as e:
             self._unavailable(e)
 
+    def attempt(self, keys: t.Sequence[str]) -> None:
+        """Count one attempt for every key *before* the password is checked.
+
+        Raise :class:`LoginThrottled` when a key is past the limit (that
+        attempt is taken back). Counting first, in one atomic step per key,
+        means parallel guesses cannot all pass a check made before any of
+        them failed. Call :meth:`success` or leave the attempt counted as a
+        failure afterwards.
+        """
+        counted: list[str] = []
+        try:
+            for key in keys:
+                count, left = self.store.hit(key, self.window)
+                counted.append(key)
+                if count > self.limit:
+                    self._release(counted)
+                    raise LoginThrottled(int(left + 0.999))
+        except ThrottleStoreError as e:
+            self._unavailable(e)
+
+    def _release(self, keys: t.Sequence[str]) -> None:
+        try:
+            for key in keys:
+                self.store.release(key)
+        except ThrottleStoreError as e:
+            logger.warning("Login throttle store unavailable: %s", e)
+
     def failure(self, keys: t.Sequence[str]) -> None:
         """Record one failed login for every key."""
         try:
@@ -282,11 +347,17 @@ class LoginThrottle:
         except ThrottleStoreError as e:
             self._unavailable(e)
 
-    def success(self, keys: t.Sequence[str]) -> None:
-        """Reset the account counters after a successful login (addresses keep theirs)."""
+    def success(self, keys: t.Sequence[str], *, attempted: bool = False) -> None:
+        """Reset the account counters after a successful login (addresses keep theirs).
+
+        With ``attempted`` (after :meth:`attempt`), the address counters get
+        this attempt back: only failures count against an address.
+        """
         try:
             for key in keys:
                 if key.startswith("acct:"):
                     self.store.reset(key)
+                elif attempted:
+                    self.store.release(key)
         except ThrottleStoreError as e:
             self._unavailable(e)

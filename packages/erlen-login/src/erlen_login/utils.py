@@ -327,8 +327,23 @@ def logout_everywhere(user: t.Any = None, *, keep_current: bool = False) -> None
     is_current = getattr(current, "is_authenticated", False) and current == target
     if is_current and keep_current:
         session["_session_token"] = session_token_of(target)
+        _reissue_remember_cookie(target)
     elif is_current:
         logout_user()
+
+
+def _reissue_remember_cookie(user: t.Any) -> None:
+    """Give this browser a new remember-me cookie (same expiry) after its token was dropped."""
+    if g.get(_G_REMEMBER) is not None:
+        return
+    cookie = request.cookies.get(current_app.config["REMEMBER_COOKIE_NAME"])
+    if not cookie:
+        return
+    manager = _manager()
+    decoded = manager._decode_remember_cookie(cookie)
+    if decoded is None or decoded[0] != str(getattr(user, manager.id_attribute)()):
+        return
+    setattr(g, _G_REMEMBER, ("set", *manager._issue_remember_token(user, decoded[3])))
 
 
 def confirm_login() -> None:
@@ -367,8 +382,12 @@ def authenticate(user: t.Any, password: str, *, account: str | None = None) -> b
     """
     manager = _manager()
     throttle = manager.state.throttle
-    keys = throttle.keys(account, request.remote_addr)
-    throttle.check(keys)
+    user_id = None
+    if user is not None:
+        get_id = getattr(user, manager.id_attribute, None)
+        user_id = str(get_id()) if callable(get_id) else None
+    keys = throttle.keys(account, request.remote_addr, user_id)
+    throttle.attempt(keys)  # counted before checking: parallel guesses add up
     if user is None:
         manager.password_hasher.dummy_verify(password)
         ok = False
@@ -383,9 +402,7 @@ def authenticate(user: t.Any, password: str, *, account: str | None = None) -> b
     if ok and not getattr(user, "is_active", True):
         ok = False
     if ok:
-        throttle.success(keys)
-    else:
-        throttle.failure(keys)
+        throttle.success(keys, attempted=True)
     return ok
 
 
