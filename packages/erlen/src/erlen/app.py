@@ -1297,20 +1297,21 @@ def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None
     """Bind ``map`` like ``bind_to_environ`` does for a plain (no host, subdomain
     or server name matching) app, reusing what the request already parsed.
 
-    Returns ``None`` for the rare requests that need Werkzeug's full handling
-    (a host that is not plain ASCII labels, a WebSocket upgrade), so behaviour
-    stays the same.
+    Returns ``None`` for the requests that need Werkzeug's full handling, so
+    behaviour stays the same: a host that is not plain ASCII, one that
+    Werkzeug's ``Map.bind`` refuses (it IDNA-encodes the name and answers 400
+    when that fails, as for ``.`` or ``.example.com``: the same codec call
+    decides here), and WebSocket upgrades.
     """
     environ = request.environ
     server_name = request.host.lower()
-    if (
-        not server_name.isascii()
-        or ".." in server_name
-        or len(server_name) > 253
-        or "HTTP_UPGRADE" in environ
-        or any(len(label) > 63 for label in server_name.split("."))
-    ):
+    name = server_name.partition(":")[0]
+    if not name.isascii() or "HTTP_UPGRADE" in environ:
         return None
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        return None  # Werkzeug raises its 400 (BadHost) for this name
     script_name = _decode_wsgi(environ, "SCRIPT_NAME")
     path_info = _decode_wsgi(environ, "PATH_INFO")
     return MapAdapter(
