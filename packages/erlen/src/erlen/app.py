@@ -52,6 +52,8 @@ from .globals import session
 from .helpers import get_debug_flag
 from .helpers import get_flashed_messages
 from .helpers import get_load_dotenv
+from .helpers import release_streams
+from .helpers import ReleasingAppIter
 from .inputs import check_host_header
 from .inputs import URL_CONVERTERS
 from .json.provider import DefaultJSONProvider
@@ -645,8 +647,18 @@ class Erlen(Scaffold):
                 response = self.handle_exception(e)
             except BaseException as e:
                 error = e
+                release_streams(ctx)
                 raise
-            return response(environ, start_response)
+            try:
+                app_iter = response(environ, start_response)
+            except BaseException:
+                release_streams(ctx)
+                raise
+            if ctx._streams:
+                # Streams hold the teardown: closing the body releases those
+                # that were not sent (replaced, or dropped by an error).
+                app_iter = ReleasingAppIter(app_iter, ctx)
+            return app_iter
         finally:
             if "werkzeug.debug.preserve_context" in environ:
                 environ["werkzeug.debug.preserve_context"](_cv_app.get())
