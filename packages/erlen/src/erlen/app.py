@@ -38,6 +38,7 @@ from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
+from .config import check_limit_types
 from .config import Config
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
@@ -669,7 +670,10 @@ class Erlen(Scaffold):
 
     def full_dispatch_request(self) -> Response:
         """Run the hooks and the view, handling errors they raise, and finalize."""
-        self._got_first_request = True
+        if not self._got_first_request:
+            # A limit of the wrong type fails here, clearly, not per request.
+            check_limit_types(self.config)
+            self._got_first_request = True
         try:
             if request_started.receivers:
                 request_started.send(self, _async_wrapper=self.ensure_sync)

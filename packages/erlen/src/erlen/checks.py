@@ -217,6 +217,18 @@ def _check_trusted_hosts_type(app: Erlen) -> cabc.Iterator[DeployProblem]:
         )
 
 
+@deploy_check(deploy=False)
+def _check_limit_types(app: Erlen) -> cabc.Iterator[DeployProblem]:
+    from .config import limit_problems
+
+    for problem in limit_problems(app.config):
+        yield DeployProblem(
+            "limits",
+            problem,
+            "Set the key to an int (for example 4093 or 16 * 1024 * 1024) or None.",
+        )
+
+
 @deploy_check
 def _check_secure_cookies(app: Erlen) -> cabc.Iterator[DeployProblem]:
     if not app.config.get("SESSION_COOKIE_SECURE"):

@@ -111,26 +111,28 @@ def guarded_input_stream(
 
 
 def parse_request_cookies(
-    header: str, cls: type[MultiDict[str, str]], max_size: int
+    header: str, cls: type[MultiDict[str, str]], max_size: int | None
 ) -> MultiDict[str, str]:
     """Parse a ``Cookie`` header, dropping cookies a browser would not have sent.
 
     A cookie whose raw name or value holds non-ASCII bytes (undecodable or
     forged by a client), whose quoted escapes do not decode as UTF-8, or whose
-    value is longer than ``max_size`` is left out, as if absent. Quoted values
+    value is longer than ``max_size`` (``None``: no limit) is left out, as if
+    absent. Quoted values
     with escapes that decode to Unicode (as Werkzeug writes them) are kept.
     """
     if not header.isascii():
         header = ";".join(part for part in header.split(";") if part.isascii())
     cookies = parse_cookie(header, cls=cls)
     escapes = "\\" in header
-    if len(header) <= max_size and not escapes:
+    if (max_size is None or len(header) <= max_size) and not escapes:
         return cookies
     return cls(
         [
             (k, v)
             for k, v in cookies.items(multi=True)
-            if len(v) <= max_size and not (escapes and "\ufffd" in v)
+            if (max_size is None or len(v) <= max_size)
+            and not (escapes and "\ufffd" in v)
         ]
     )
 

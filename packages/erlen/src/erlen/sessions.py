@@ -23,6 +23,7 @@ from itsdangerous.encoding import base64_encode
 from itsdangerous.url_safe import URLSafeSerializerMixin
 from werkzeug.datastructures import CallbackDict
 
+from .config import cookie_size_limit
 from .json.tag import TaggedJSONSerializer
 from .security import append_valid_headers
 from .security import header_pairs
@@ -382,13 +383,14 @@ class SecureCookieSessionInterface(SessionInterface):
 
         Returns ``None`` without a secret key, and a new empty session when the
         cookie is absent or cannot be trusted (bad signature, expired, longer
-        than ``MAX_COOKIE_SIZE``, garbage).
+        than ``MAX_COOKIE_SIZE`` when that is set, garbage).
         """
         signer = self.get_signing_serializer(app)
         if signer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
-        if value and len(value) <= app.config.get("MAX_COOKIE_SIZE", 4093):
+        limit = cookie_size_limit(app.config)
+        if value and (limit is None or len(value) <= limit):
             max_age = int(app.permanent_session_lifetime.total_seconds())
             try:
                 data = signer.loads(value, max_age=max_age)

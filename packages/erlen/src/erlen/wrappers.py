@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import json
+from .config import cookie_size_limit
 from .globals import _cv_app
 from .inputs import guarded_input_stream
 from .inputs import json_nesting_exceeds
@@ -140,13 +141,15 @@ class Request(_WerkzeugRequest):
     @cached_property
     def cookies(self) -> ImmutableMultiDict[str, str]:
         """The cookies the client sent; one with raw non-ASCII bytes or a value
-        longer than ``MAX_COOKIE_SIZE`` is left out, as if absent."""
+        longer than ``MAX_COOKIE_SIZE`` (unless it is ``0`` or ``None``) is
+        left out, as if absent."""
+        ctx = _cv_app.get(None)
         return parse_request_cookies(  # type: ignore[return-value]
             # What Werkzeug's ``headers.getlist("Cookie")`` gives for a WSGI
             # environ, without scanning the whole environ for it.
             self.environ.get("HTTP_COOKIE", ""),
             self.dict_storage_class,
-            self._config_value("MAX_COOKIE_SIZE", 4093) or 4093,
+            4093 if ctx is None else cookie_size_limit(ctx.app.config),
         )
 
     def make_form_data_parser(self) -> FormDataParser:
@@ -269,7 +272,7 @@ class Response(_WerkzeugResponse):
         """Read ``MAX_COOKIE_SIZE`` from the app's config, Werkzeug's default outside one."""
         ctx = _cv_app.get(None)
         if ctx is not None:
-            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+            return cookie_size_limit(ctx.app.config) or 0  # 0: Werkzeug does not warn
         return super().max_cookie_size
 
     def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
