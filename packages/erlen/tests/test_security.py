@@ -704,6 +704,30 @@ def test_hsts_value_is_configurable(app: erlen.Erlen) -> None:
     assert rv.headers["Strict-Transport-Security"].endswith("preload")
 
 
+@pytest.mark.parametrize("secure_cookies", [False, True])
+def test_view_hsts_only_over_https_and_once(
+    app: erlen.Erlen, secure_cookies: bool
+) -> None:
+    app.config["SESSION_COOKIE_SECURE"] = secure_cookies
+
+    @app.get("/strict")
+    @security_headers(strict_transport_security="max-age=600")
+    def strict() -> str:
+        return "strict"
+
+    @app.get("/nohsts")
+    @security_headers(strict_transport_security=None)
+    def nohsts() -> str:
+        return "no"
+
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/strict").headers
+    https = client.get("/strict", base_url="https://localhost")
+    assert https.headers.getlist("Strict-Transport-Security") == ["max-age=600"]
+    https = client.get("/nohsts", base_url="https://localhost")
+    assert "Strict-Transport-Security" not in https.headers
+
+
 # -- the development server -------------------------------------------------------------------
 
 

@@ -198,6 +198,7 @@ DEFAULT_SECURITY_HEADERS: cabc.Mapping[str, str] = {
 }
 
 _VIEW_ATTR = "_erlen_security_headers"
+_HSTS = "strict-transport-security"
 
 
 def _header_name(name: str) -> str:
@@ -307,6 +308,8 @@ class SecurityHeaderPolicy:
         else:
             merged = {name.lower(): (name, value) for name, value in self.headers}
             for name, value in record.changes:
+                if name.lower() == _HSTS:
+                    continue  # HTTPS only: added by apply()
                 merged[name.lower()] = (name, value)  # type: ignore[assignment]
             pairs = tuple((n, v) for n, v in merged.values() if v is not None)
             Headers(pairs)  # raises now for a name or value that is not valid
@@ -324,7 +327,7 @@ class SecurityHeaderPolicy:
         """
         record: _ViewHeaders | None = getattr(view, _VIEW_ATTR, None)
         pairs = self.headers if record is None else self._for_view(record)
-        if https and self.hsts is not None and not (record and record.disable_all):
+        if https and not (record and record.disable_all):
             hsts = self._hsts_for(record)
             if hsts is not None:
                 pairs = (*pairs, ("Strict-Transport-Security", hsts))
@@ -347,9 +350,10 @@ class SecurityHeaderPolicy:
         append_valid_headers(headers, pairs)
 
     def _hsts_for(self, record: _ViewHeaders | None) -> str | None:
+        """The view's own ``Strict-Transport-Security`` (``None`` drops it), else the app's."""
         if record is not None:
             for name, value in record.changes:
-                if name.lower() == "strict-transport-security":
+                if name.lower() == _HSTS:
                     return value
         return self.hsts
 
