@@ -34,6 +34,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Response
 
 __all__ = [
+    "session_json_serializer",
     "NullSession",
     "SecureCookieSession",
     "SecureCookieSessionInterface",
@@ -275,6 +276,11 @@ class _KeyCachingSigner(TimestampSigner):
             return super().derive_key(secret_key)
 
 
+#: The serializer session cookies use (tagged JSON); tools import it by this
+#: name, as from ``flask.sessions``.
+session_json_serializer = TaggedJSONSerializer()
+
+
 #: Payloads shorter than this are not compressed: zlib's set-up costs more
 #: than the rest of a request, and a few dozen bytes hardly ever shrink.
 _COMPRESS_FROM = 256
@@ -332,7 +338,7 @@ class SecureCookieSessionInterface(SessionInterface):
     #: How itsdangerous derives the signing key from the secret key.
     key_derivation = "hmac"
     #: Turns the session into text and back.
-    serializer = TaggedJSONSerializer()
+    serializer = session_json_serializer
     #: The class of the sessions :meth:`open_session` returns.
     session_class = SecureCookieSession
 
