@@ -4,7 +4,7 @@ is a 4xx, never a 500.
 The body is read through a guard that turns malformed chunked encoding and
 disconnects into a 400 and enforces ``MAX_CONTENT_LENGTH`` on chunked bodies
 too (413, never a truncated body); JSON nested deeper than ``MAX_JSON_DEPTH``
-is found before it is parsed; cookies with raw non-ASCII bytes or longer than
+is refused once it parses; cookies with raw non-ASCII bytes or longer than
 ``MAX_COOKIE_SIZE`` are left out; ``int`` and ``float`` URL converters accept
 ASCII digits only; a missing or repeated ``Host`` is refused when
 ``TRUSTED_HOSTS`` is set.
@@ -146,7 +146,8 @@ def json_nesting_exceeds(data: bytes | str, limit: int) -> bool:
 
     Runs at C speed: text with at most ``limit`` brackets is not scanned at
     all; otherwise strings are cut out and the depth counted over the rest.
-    Invalid JSON may get either answer; the parser reports it afterwards.
+    Call it on text the parser accepted: invalid JSON may get either answer,
+    and the parser rejects it far sooner (``[][][]...``).
     """
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")

@@ -210,12 +210,15 @@ class Request(_WerkzeugRequest):
         data = self.get_data(cache=cache)
         limit = self._config_value("MAX_JSON_DEPTH", 256)
         try:
-            if limit is not None and json_nesting_exceeds(data, limit):
-                raise ValueError(f"nesting is deeper than {limit} levels")
+            # Parse first: the parser stops at the first invalid byte, so a
+            # body such as ``[][][]...`` costs microseconds; the depth scan
+            # then only runs over valid JSON, costing less than its parse.
             try:
                 rv = self.json_module.loads(data)
             except RecursionError:
                 raise ValueError("nesting is too deep") from None
+            if limit is not None and json_nesting_exceeds(data, limit):
+                raise ValueError(f"nesting is deeper than {limit} levels")
         except ValueError as e:
             if silent:
                 rv = None
