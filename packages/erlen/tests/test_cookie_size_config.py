@@ -50,7 +50,9 @@ def test_no_limit_keeps_long_cookies(limit: object) -> None:
     def cookie() -> str:
         return str(len(erlen.request.cookies.get("big", "")))
 
-    response = app.test_client(use_cookies=False).get("/cookie", headers={"Cookie": "big=" + "y" * 5000})
+    response = app.test_client(use_cookies=False).get(
+        "/cookie", headers={"Cookie": "big=" + "y" * 5000}
+    )
     assert response.data == b"5000"
 
 

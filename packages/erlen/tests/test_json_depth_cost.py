@@ -42,14 +42,18 @@ def _app() -> erlen.Erlen:
 def test_invalid_body_is_rejected_without_a_depth_scan(
     scans: list[int], body: bytes
 ) -> None:
-    response = _app().test_client().post("/", data=body, content_type="application/json")
+    response = (
+        _app().test_client().post("/", data=body, content_type="application/json")
+    )
     assert response.status_code == 400
     assert scans == []
 
 
 def test_deep_valid_body_is_still_refused(scans: list[int]) -> None:
     body = b"[" * 20 + b"]" * 20
-    response = _app().test_client().post("/", data=body, content_type="application/json")
+    response = (
+        _app().test_client().post("/", data=body, content_type="application/json")
+    )
     assert response.status_code == 400
     assert b"deeper than 8 levels" in response.data
     assert scans == [len(body)]
@@ -57,11 +61,15 @@ def test_deep_valid_body_is_still_refused(scans: list[int]) -> None:
 
 def test_shallow_valid_body_passes() -> None:
     body = b"[" + b",".join([b"[[]]"] * 1000) + b"]"
-    response = _app().test_client().post("/", data=body, content_type="application/json")
+    response = (
+        _app().test_client().post("/", data=body, content_type="application/json")
+    )
     assert response.json == {"got": "list"}
 
 
 def test_very_deep_body_is_a_400() -> None:
     body = b"[" * 200_000 + b"]" * 200_000
-    response = _app().test_client().post("/", data=body, content_type="application/json")
+    response = (
+        _app().test_client().post("/", data=body, content_type="application/json")
+    )
     assert response.status_code == 400

@@ -816,7 +816,11 @@ def test_check_deploy_passes_on_a_production_config(
         ({"SECRET_KEY": None}, "secret_key", "SECRET_KEY is not set"),
         ({"SECRET_KEY": ""}, "secret_key", "SECRET_KEY is not set"),
         ({"SECRET_KEY": "dev"}, "secret_key", "well-known"),
-        ({"SECRET_KEY_FALLBACKS": ["dev"]}, "secret_key", "FALLBACKS[0] is a well-known"),
+        (
+            {"SECRET_KEY_FALLBACKS": ["dev"]},
+            "secret_key",
+            "FALLBACKS[0] is a well-known",
+        ),
         (
             {"SECRET_KEY": "change me: use secrets.token_hex()"},
             "secret_key",
@@ -973,6 +977,9 @@ def test_random_keys_pass(app: erlen.Erlen, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr("importlib.metadata.version", lambda name: "999.0")
     production_ready(app)
     app.config["SECRET_KEY"] = secrets.token_hex()
-    app.config["SECRET_KEY_FALLBACKS"] = [secrets.token_urlsafe(), secrets.token_bytes(32)]
+    app.config["SECRET_KEY_FALLBACKS"] = [
+        secrets.token_urlsafe(),
+        secrets.token_bytes(32),
+    ]
     result = check(app, "--deploy")
     assert result.exit_code == 0, result.output

@@ -185,7 +185,9 @@ def secret_key_weakness(key: object) -> str | None:
     if words:
         return f"reads as a placeholder ({text!r} contains {words[0]!r})"
     if len(text) < MIN_SECRET_KEY_LENGTH:
-        return f"is only {len(text)} characters long; use at least {MIN_SECRET_KEY_LENGTH}"
+        return (
+            f"is only {len(text)} characters long; use at least {MIN_SECRET_KEY_LENGTH}"
+        )
     if len(set(text)) < MIN_SECRET_KEY_VARIETY:
         return f"uses only {len(set(text))} different characters: it is not random"
     return None

@@ -298,7 +298,9 @@ class RequestContext:
         try:
             if outermost and exc is _sentinel:
                 exc = sys.exc_info()[1]
-            if outermost and self._stream_holds:  # the stream tears down, with this error
+            if (
+                outermost and self._stream_holds
+            ):  # the stream tears down, with this error
                 self._deferred_exc = exc or self._deferred_exc
             if clear_request:
                 exc = exc or self._deferred_exc

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import typing as t
-
 import weakref
 
 from .checks import add_deploy_check as add_deploy_check
