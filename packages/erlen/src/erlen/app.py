@@ -4,7 +4,8 @@ The pipeline reads top to bottom in :meth:`Erlen.wsgi_app`: push the contexts
 (which match the URL), run the before-request hooks, call the view, turn its
 return value into a response, run the after-request hooks and save the
 session, send the response, tear down. Hook chains are resolved once per
-blueprint and cached, since setup is frozen once the app serves requests.
+blueprint and cached until a hook registry changes; every cache the app keeps
+is listed in ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ from .json.provider import JSONProvider
 from .logging import create_logger
 from .scaffold import _endpoint_from_view_func
 from .scaffold import find_package
+from .scaffold import HookList
 from .scaffold import Scaffold
 from .scaffold import setupmethod
 from .security import DEFAULT_SECURITY_HEADERS
@@ -105,18 +107,17 @@ T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
-_content_types: dict[type[BaseResponse], str | None] = {}
-
-
-def _default_content_type(response_class: type[BaseResponse]) -> str | None:
-    """``text/html; charset=utf-8`` for erlen's response class, computed once."""
-    try:
-        return _content_types[response_class]
-    except KeyError:
-        mimetype = response_class.default_mimetype
-        value = None if mimetype is None else get_content_type(mimetype, "utf-8")
-        _content_types[response_class] = value
-        return value
+def _default_content_type(app: Erlen) -> str | None:
+    """``text/html; charset=utf-8`` for the app's response class, computed once
+    per class and mimetype (the app keeps it)."""
+    response_class = app.response_class
+    mimetype = response_class.default_mimetype
+    cached = app._content_type
+    if cached[0] is response_class and cached[1] == mimetype:
+        return cached[2]
+    value = None if mimetype is None else get_content_type(mimetype, "utf-8")
+    app._content_type = (response_class, mimetype, value)
+    return value
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
@@ -126,11 +127,13 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
 
 
 class _HookChain:
-    """The hooks that apply to requests of one blueprint, in the order they run."""
+    """The hooks that apply to requests of one blueprint, in the order they run,
+    as the registries were at :attr:`version` of the app's setup."""
 
-    __slots__ = ("url_value_preprocessors", "before", "after", "teardown")
+    __slots__ = ("version", "url_value_preprocessors", "before", "after", "teardown")
 
     def __init__(self, app: Erlen, blueprint: str | None) -> None:
+        self.version = app._setup_version.n
         chain = [] if blueprint is None else _blueprint_chain(blueprint)
         outer_first = (None, *reversed(chain))
         inner_first = (*chain, None)
@@ -284,7 +287,9 @@ class Erlen(Scaffold):
         self.url_build_error_handlers: list[
             t.Callable[[Exception, str, dict[str, t.Any]], str]
         ] = []
-        self.teardown_appcontext_funcs: list[ft.TeardownCallable] = []
+        self.teardown_appcontext_funcs: list[ft.TeardownCallable] = HookList(
+            self._setup_version
+        )
         self.shell_context_processors: list[ft.ShellContextProcessorCallable] = []
         #: Registered blueprints by their (dotted) name.
         self.blueprints: dict[str, Blueprint] = {}
@@ -294,10 +299,16 @@ class Erlen(Scaffold):
         self.url_map.converters.update(URL_CONVERTERS)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        # The caches below are listed, with what fills and invalidates each,
+        # in docs/internals.md.
         self._hook_chains: dict[str | None, _HookChain] = {}
-        self._appctx_teardown: tuple[t.Callable[..., t.Any], ...] | None = None
+        self._appctx_teardown: tuple[int, tuple[t.Callable[..., t.Any], ...]] | None
+        self._appctx_teardown = None
         self._sync_views: dict[str, tuple[t.Any, t.Callable[..., t.Any]]] = {}
         self._security_headers: SecurityHeaderPolicy | None = None
+        self._content_type: tuple[t.Any, str | None, str | None] = (None, None, None)
+        #: Session signing serializers, by (interface, secret key, fallbacks).
+        self._session_serializers: dict[t.Any, t.Any] = {}
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
         if self.has_static_folder:
@@ -399,8 +410,7 @@ class Erlen(Scaffold):
                 " needed to set up the application are done before"
                 " running it."
             )
-        self._hook_chains.clear()
-        self._appctx_teardown = None
+        self._setup_version.n += 1
 
     # -- templates -----------------------------------------------------------
 
@@ -685,21 +695,22 @@ class Erlen(Scaffold):
         return self.finalize_request(rv)
 
     def _hooks(self, blueprint: str | None) -> _HookChain:
-        try:
-            return self._hook_chains[blueprint]
-        except KeyError:
-            chain = _HookChain(self, blueprint)
-            # Before the first request (test contexts, CLI), the registries may
-            # still change directly, so only cache once setup is frozen.
-            if self._got_first_request:
-                self._hook_chains[blueprint] = chain
-            return chain
+        """The hook chain of ``blueprint``, rebuilt when a registry changed since."""
+        chain = self._hook_chains.get(blueprint)
+        if chain is None or chain.version != self._setup_version.n:
+            chain = self._hook_chains[blueprint] = _HookChain(self, blueprint)
+        return chain
 
     def _request_hooks(self, ctx: RequestContext) -> _HookChain:
-        """The hooks of the request's blueprint, looked up once per request."""
+        """The hooks of the request's blueprint, looked up once per request
+        (again if a hook is added while the request runs, as Flask sees it)."""
         rule = ctx.request.url_rule
         cached = ctx._hook_cache
-        if cached is not None and cached[0] is rule:
+        if (
+            cached is not None
+            and cached[0] is rule
+            and cached[1].version == self._setup_version.n
+        ):
             return cached[1]  # type: ignore[no-any-return]
         chain = self._hooks(ctx.request.blueprint)
         ctx._hook_cache = (rule, chain)
@@ -794,7 +805,7 @@ class Erlen(Scaffold):
         """
         ctx = _cv_request.get()
         policy = self._security_headers
-        if policy is None:
+        if policy is None or not policy.matches(self.config):
             policy = self._security_headers = SecurityHeaderPolicy(self.config)
         rule = ctx.request.url_rule
         view = None if rule is None else self.view_functions.get(rule.endpoint)
@@ -873,9 +884,7 @@ class Erlen(Scaffold):
                     headers=headers,  # type: ignore[arg-type]
                     # Without headers, the default content type is known;
                     # passing it skips Werkzeug's lookup in the headers.
-                    content_type=None
-                    if headers
-                    else _default_content_type(self.response_class),
+                    content_type=None if headers else _default_content_type(self),
                 )
                 status = headers = None
             elif isinstance(rv, (dict, list)):
@@ -1053,13 +1062,15 @@ class Erlen(Scaffold):
         """Run the teardown-appcontext functions (all of them, even if one raises)."""
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        funcs = self._appctx_teardown
-        if funcs is None:
+        cached = self._appctx_teardown
+        version = self._setup_version.n
+        if cached is not None and cached[0] == version:
+            funcs = cached[1]
+        else:
             funcs = tuple(
                 self.ensure_sync(f) for f in reversed(self.teardown_appcontext_funcs)
             )
-            if self._got_first_request:  # cached once setup is frozen, as hooks are
-                self._appctx_teardown = funcs
+            self._appctx_teardown = (version, funcs)
         try:
             if funcs:
                 _run_all(funcs, exc)

@@ -277,12 +277,13 @@ class SecurityHeaderPolicy:
     """The security headers of an app, computed once from its config.
 
     The app builds one on its first request from ``SECURITY_HEADERS``,
-    ``STRICT_TRANSPORT_SECURITY`` and ``SESSION_COOKIE_SECURE``, then calls
-    :meth:`apply` on every response: headers the response already has are
-    left alone.
+    ``STRICT_TRANSPORT_SECURITY`` and ``SESSION_COOKIE_SECURE``, builds it
+    again when :meth:`matches` says those changed, and calls :meth:`apply` on
+    every response: headers the response already has are left alone.
     """
 
     def __init__(self, config: Config | cabc.Mapping[str, t.Any]) -> None:
+        self._source = _policy_source(config)
         headers = config.get("SECURITY_HEADERS") or {}
         self.headers: tuple[tuple[str, str], ...] = tuple(
             (_header_name(k), v) for k, v in headers.items() if v is not None
@@ -297,6 +298,15 @@ class SecurityHeaderPolicy:
         if self.hsts is not None:
             Headers([("Strict-Transport-Security", self.hsts)])
         self._per_view: dict[_ViewHeaders, tuple[tuple[str, str], ...]] = {}
+
+    def matches(self, config: Config | cabc.Mapping[str, t.Any]) -> bool:
+        """Whether the policy was built from the values ``config`` holds now."""
+        source = self._source
+        return (
+            config.get("SECURITY_HEADERS") == source[0]
+            and config.get("STRICT_TRANSPORT_SECURITY") == source[1]
+            and config.get("SESSION_COOKIE_SECURE") == source[2]
+        )
 
     def _for_view(self, record: _ViewHeaders) -> tuple[tuple[str, str], ...]:
         try:
@@ -356,6 +366,16 @@ class SecurityHeaderPolicy:
                 if name.lower() == _HSTS:
                     return value
         return self.hsts
+
+
+def _policy_source(config: Config | cabc.Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+    """The config values a policy is built from (the header dict copied)."""
+    headers = config.get("SECURITY_HEADERS")
+    return (
+        dict(headers) if isinstance(headers, cabc.Mapping) else headers,
+        config.get("STRICT_TRANSPORT_SECURITY"),
+        config.get("SESSION_COOKIE_SECURE"),
+    )
 
 
 # -- cookies used by extensions -------------------------------------------------

@@ -325,8 +325,8 @@ class SecureCookieSessionInterface(SessionInterface):
     with ``SECRET_KEY`` when saved. A cookie that is missing, tampered with,
     expired or otherwise unreadable gives an empty session.
 
-    The signing serializer is built once per set of keys and reused. Change the
-    class attributes below in a subclass, not on a live instance.
+    The signing serializer is built once per app and set of keys and reused.
+    Change the class attributes below in a subclass, not on a live instance.
     """
 
     #: Salt mixed into the signing key, separating session signatures from
@@ -367,18 +367,24 @@ class SecureCookieSessionInterface(SessionInterface):
         if not secret_key:
             return None
         fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        # Cached per app (see docs/internals.md), by interface and keys, so a
+        # change of either takes effect at once.
+        cache: dict[t.Any, URLSafeTimedSerializer] | None = getattr(
+            app, "_session_serializers", None
+        )
+        if cache is None:
+            cache = {}
+            try:
+                app._session_serializers = cache
+            except AttributeError:  # an app-like object that takes no attributes
+                pass
         try:
-            cache_key = (secret_key, tuple(fallbacks) if fallbacks else ())
-            cache: dict[t.Any, URLSafeTimedSerializer] | None = self.__dict__.get(
-                "_signing_serializers"
-            )
-            if cache is None:
-                cache = self.__dict__["_signing_serializers"] = {}
+            cache_key = (self, secret_key, tuple(fallbacks) if fallbacks else ())
             rv = cache.get(cache_key)
         except TypeError:  # unhashable keys: build without caching
             return self._build_signing_serializer([*(fallbacks or ()), secret_key])
         if rv is None:
-            rv = self._build_signing_serializer([*cache_key[1], secret_key])
+            rv = self._build_signing_serializer([*cache_key[2], secret_key])
             if len(cache) >= _SERIALIZER_CACHE_SIZE:
                 cache.clear()
             cache[cache_key] = rv

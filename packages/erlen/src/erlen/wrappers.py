@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from werkzeug.exceptions import BadRequest
@@ -249,18 +250,19 @@ class Request(_WerkzeugRequest):
             raise ex from e
 
 
-_chain_cache: dict[str, list[str]] = {}
+@functools.lru_cache(maxsize=1024)
+def _chain_of(name: str) -> tuple[str, ...]:
+    parts = name.split(".")
+    return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
 def _blueprint_chain(name: str) -> list[str]:
-    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``, cached since names are few."""
-    try:
-        return list(_chain_cache[name])
-    except KeyError:
-        parts = name.split(".")
-        chain = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
-        _chain_cache[name] = chain
-        return list(chain)
+    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``.
+
+    A pure function of the name, so its bounded cache is shared by every app
+    (see docs/internals.md).
+    """
+    return list(_chain_of(name))
 
 
 class Response(_WerkzeugResponse):
