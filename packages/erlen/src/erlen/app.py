@@ -39,6 +39,7 @@ from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
+from ._werkzeug_compat import new_map_adapter
 from .config import check_limit_types
 from .config import Config
 from .config import ConfigAttribute
@@ -1341,7 +1342,7 @@ def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None
         return None  # Werkzeug raises its 400 (BadHost) for this name
     script_name = _decode_wsgi(environ, "SCRIPT_NAME")
     path_info = _decode_wsgi(environ, "PATH_INFO")
-    return MapAdapter(
+    return new_map_adapter(
         map,
         server_name,
         "/" if script_name is None else script_name,

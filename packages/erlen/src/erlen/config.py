@@ -244,4 +244,4 @@ def cookie_size_limit(config: t.Mapping[str, t.Any]) -> int | None:
     a cookie is set and no cookie left out when one is read.
     """
     value = config.get("MAX_COOKIE_SIZE", 4093)
-    return value or None  # type: ignore[no-any-return]
+    return value or None

@@ -30,6 +30,9 @@ from werkzeug.routing import IntegerConverter as _IntegerConverter
 from werkzeug.wsgi import get_content_length
 from werkzeug.wsgi import LimitedStream
 
+from ._werkzeug_compat import limit_is_max
+from ._werkzeug_compat import underlying_stream
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
 
@@ -53,7 +56,7 @@ class _GuardedBody(LimitedStream):
             raise BadRequest(f"The request body could not be read: {e}") from e
 
     def on_disconnect(self, error: Exception | None = None) -> None:
-        if self._limit_is_max and error is None:
+        if limit_is_max(self) and error is None:
             return
         reason = f" ({error})" if error is not None else ""
         raise ClientDisconnected(
@@ -62,19 +65,19 @@ class _GuardedBody(LimitedStream):
         )
 
     def on_exhausted(self) -> None:
-        if self._limit_is_max and self._has_more():
+        if limit_is_max(self) and self._has_more():
             raise RequestEntityTooLarge()
 
     def readall(self) -> bytes:
         data = super().readall()
-        if self._limit_is_max and self.is_exhausted and self._has_more():
+        if limit_is_max(self) and self.is_exhausted and self._has_more():
             raise RequestEntityTooLarge()
         return data
 
     def _has_more(self) -> bool:
         """Whether the client sent more than the limit (reads one byte)."""
         try:
-            return bool(self._stream.read(1))
+            return bool(underlying_stream(self).read(1))
         except Exception as e:
             raise BadRequest(f"The request body could not be read: {e}") from e
 

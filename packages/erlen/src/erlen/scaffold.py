@@ -123,7 +123,7 @@ class HookList(list[t.Any]):
         super().__delitem__(index)
         self._changed()
 
-    def __iadd__(self, items: t.Iterable[t.Any]) -> te.Self:  # type: ignore[override,misc]
+    def __iadd__(self, items: t.Iterable[t.Any]) -> te.Self:  # type: ignore[misc]
         super().__iadd__(items)
         self._changed()
         return self
@@ -134,7 +134,7 @@ class HookList(list[t.Any]):
         return self
 
 
-class HookRegistry(defaultdict[ft.AppOrBlueprintKey, HookList]):
+class HookRegistry(defaultdict[ft.AppOrBlueprintKey, list[t.Any]]):
     """A ``{blueprint name or None: [hooks]}`` registry whose changes, and those
     of its lists, bump a :class:`SetupVersion`. Lists stored in it become
     :class:`HookList` objects."""
@@ -156,19 +156,19 @@ class HookRegistry(defaultdict[ft.AppOrBlueprintKey, HookList]):
         super().__delitem__(key)
         self._version.n += 1
 
-    def setdefault(  # type: ignore[override]
+    def setdefault(
         self, key: ft.AppOrBlueprintKey, default: t.Iterable[t.Any] = ()
-    ) -> HookList:
+    ) -> list[t.Any]:
         if key not in self:
             self[key] = default
         return self[key]
 
-    def pop(self, key: ft.AppOrBlueprintKey, *default: t.Any) -> t.Any:  # type: ignore[override]
+    def pop(self, key: ft.AppOrBlueprintKey, *default: t.Any) -> t.Any:
         rv = super().pop(key, *default)
         self._version.n += 1
         return rv
 
-    def popitem(self) -> tuple[ft.AppOrBlueprintKey, HookList]:
+    def popitem(self) -> tuple[ft.AppOrBlueprintKey, list[t.Any]]:
         rv = super().popitem()
         self._version.n += 1
         return rv

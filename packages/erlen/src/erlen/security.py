@@ -31,6 +31,9 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.urls import iri_to_uri
 
+from ._werkzeug_compat import append_valid_headers as append_valid_headers
+from ._werkzeug_compat import header_pairs as header_pairs
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Erlen
     from .config import Config
@@ -248,31 +251,6 @@ def no_security_headers(f: F) -> F:
     return f
 
 
-def header_pairs(headers: Headers) -> list[tuple[str, str]]:
-    """The ``(name, value)`` pairs of ``headers``, without copying them.
-
-    Werkzeug's ``Headers`` keeps them in a list; iterating it directly costs a
-    fraction of ``Headers.items()`` on the per-request path. Read only.
-    """
-    items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
-    if items is None:  # pragma: no cover - a Headers without Werkzeug's list
-        return list(headers.items())
-    return items
-
-
-def append_valid_headers(headers: Headers, pairs: t.Iterable[tuple[str, str]]) -> None:
-    """Append headers that were validated once, when the app started.
-
-    ``Headers.add`` checks every name and value again; on the hot path, pairs
-    built and checked at start-up go straight into Werkzeug's list.
-    """
-    items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
-    if items is None:  # pragma: no cover - a Headers without Werkzeug's list
-        headers.extend(pairs)
-    else:
-        items.extend(pairs)
-
-
 class SecurityHeaderPolicy:
     """The security headers of an app, computed once from its config.
 
@@ -302,7 +280,7 @@ class SecurityHeaderPolicy:
     def matches(self, config: Config | cabc.Mapping[str, t.Any]) -> bool:
         """Whether the policy was built from the values ``config`` holds now."""
         source = self._source
-        return (
+        return bool(
             config.get("SECURITY_HEADERS") == source[0]
             and config.get("STRICT_TRANSPORT_SECURITY") == source[1]
             and config.get("SESSION_COOKIE_SECURE") == source[2]

@@ -20,9 +20,9 @@ from itsdangerous import Signer
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
-from itsdangerous.url_safe import URLSafeSerializerMixin
 from werkzeug.datastructures import CallbackDict
 
+from ._werkzeug_compat import dump_payload_uncompressed
 from .config import cookie_size_limit
 from .json.tag import TaggedJSONSerializer
 from .security import append_valid_headers
@@ -304,7 +304,7 @@ class _SessionSerializer(URLSafeTimedSerializer):
 
     def dump_payload(self, obj: t.Any) -> bytes:
         # Skip the URL-safe mixin's dump_payload, which always tries zlib.
-        json = super(URLSafeSerializerMixin, self).dump_payload(obj)
+        json = dump_payload_uncompressed(self, obj)
         if len(json) >= _COMPRESS_FROM:
             compressed = zlib.compress(json)
             if len(compressed) < len(json) - 1:

@@ -12,6 +12,9 @@ from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import json
+from ._werkzeug_compat import get_cached_json
+from ._werkzeug_compat import has_close_callbacks
+from ._werkzeug_compat import set_cached_json
 from .config import cookie_size_limit
 from .globals import _cv_app
 from .inputs import guarded_input_stream
@@ -204,8 +207,8 @@ class Request(_WerkzeugRequest):
         that is invalid, nested deeper than ``MAX_JSON_DEPTH`` or holds
         ``NaN``/``Infinity`` is a 400 saying why (``None`` with ``silent``).
         """
-        if cache and self._cached_json[silent] is not Ellipsis:
-            return self._cached_json[silent]
+        if cache and (cached := get_cached_json(self))[silent] is not Ellipsis:
+            return cached[silent]
         if not (force or self.is_json):
             return None if silent else self.on_json_loading_failed(None)
         data = self.get_data(cache=cache)
@@ -224,14 +227,14 @@ class Request(_WerkzeugRequest):
             if silent:
                 rv = None
                 if cache:
-                    self._cached_json = (self._cached_json[0], rv)
+                    set_cached_json(self, (get_cached_json(self)[0], rv))
             else:
                 rv = self.on_json_loading_failed(e)
                 if cache:
-                    self._cached_json = (rv, self._cached_json[1])
+                    set_cached_json(self, (rv, get_cached_json(self)[1]))
         else:
             if cache:
-                self._cached_json = (rv, rv)
+                set_cached_json(self, (rv, rv))
         return rv
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
@@ -316,7 +319,7 @@ class Response(_WerkzeugResponse):
             type(body) is list
             and len(body) == 1
             and type(body[0]) is bytes
-            and not self._on_close
+            and not has_close_callbacks(self)
             and not self.direct_passthrough
             and environ["REQUEST_METHOD"] != "HEAD"
             and 200 <= self.status_code < 300
