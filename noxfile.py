@@ -163,11 +163,21 @@ def _run_tests_with_coverage(
 # --- tests of each package ---------------------------------------------------------
 
 
+#: The core's tests run against the oldest Werkzeug its pyproject allows and the
+#: newest: erlen._werkzeug_compat holds the private names a release may change.
+CORE_WERKZEUG = {"werkzeug-oldest": "werkzeug==3.1.0", "werkzeug-newest": "werkzeug"}
+
+
 @nox.session(name=f"tests-{CORE}")
-def tests_core(session: nox.Session) -> None:
+@nox.parametrize("werkzeug", list(CORE_WERKZEUG.values()), ids=list(CORE_WERKZEUG))
+def tests_core(session: nox.Session, werkzeug: str) -> None:
     """Test the core alone: only erlen[async,dotenv], pytest, coverage, gunicorn."""
     core = PACKAGES[CORE]
-    session.install("-e", f"{core.rel}[async,dotenv]", *TEST_TOOLS, *SERVER_TOOLS)
+    session.install(
+        "-e", f"{core.rel}[async,dotenv]", werkzeug, *TEST_TOOLS, *SERVER_TOOLS
+    )
+    if werkzeug == "werkzeug":  # a reused virtualenv gets the newest release too
+        session.install("--upgrade", "werkzeug")
     _run_tests_with_coverage(session, core, *session.posargs)
 
 

@@ -1,12 +1,15 @@
-"""Hostile ``Host`` headers: erlen answers what plain Werkzeug answers, never a 500."""
+"""Hostile ``Host`` headers: erlen answers what plain Werkzeug answers, never a 500
+(400 where a Werkzeug release fails on it)."""
 
 from __future__ import annotations
+
+import typing as t
 
 import pytest
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
-from werkzeug.test import Client
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -37,8 +40,31 @@ HOSTILE_HOSTS = [
 TRUSTED = [None, [".example.com"], ["example.com", "localhost"]]
 
 
-def _werkzeug_status(host: str, trusted: list[str] | None) -> int:
-    """The status plain Werkzeug gives, validating the host as Flask does."""
+def _status(app: t.Any, host: str) -> int:
+    """Call a WSGI app as a server would, with ``Host: host``; a raised error is 500.
+
+    (Werkzeug 3.1.0's test client cannot send some of these hosts at all.)
+    """
+    environ = EnvironBuilder("/docs", headers={"Host": host}).get_environ()
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: t.Any, exc_info: t.Any = None) -> t.Any:
+        statuses.append(status)
+        return lambda data: None
+
+    try:
+        body = app(environ, start_response)
+        try:
+            b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+    except Exception:
+        return 500
+    return int(statuses[-1].split()[0])
+
+
+def _werkzeug_app(trusted: list[str] | None) -> t.Any:
+    """Plain Werkzeug with the same route, validating the host as Flask does."""
     url_map = Map([Rule("/docs/", endpoint="docs")])
 
     @WerkzeugRequest.application  # type: ignore[arg-type]
@@ -52,7 +78,7 @@ def _werkzeug_status(host: str, trusted: list[str] | None) -> int:
             return e.get_response(request.environ)  # type: ignore[return-value]
         return WerkzeugResponse("docs")
 
-    return Client(app).get("/docs", headers={"Host": host}).status_code
+    return app
 
 
 @pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
@@ -67,10 +93,12 @@ def test_hostile_host_same_status_as_werkzeug(
     def docs() -> str:
         return "docs"
 
-    response = app.test_client().get("/docs", headers={"Host": host})
-    expected = _werkzeug_status(host, trusted)
-    assert response.status_code == expected
-    assert response.status_code != 500
+    status = _status(app, host)
+    werkzeug_status = _status(_werkzeug_app(trusted), host)
+    if werkzeug_status == 500:  # a Werkzeug release that fails on this host
+        assert status == 400
+    else:
+        assert status == werkzeug_status
 
 
 @pytest.mark.parametrize("host", [".", ".example.com", ".a:80"])

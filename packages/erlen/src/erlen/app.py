@@ -27,6 +27,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import BuildError
 from werkzeug.routing import MapAdapter
 from werkzeug.routing import RequestRedirect
@@ -58,6 +59,7 @@ from .helpers import get_load_dotenv
 from .helpers import release_streams
 from .helpers import ReleasingAppIter
 from .inputs import check_host_header
+from .inputs import check_host_syntax
 from .inputs import URL_CONVERTERS
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
@@ -1115,7 +1117,15 @@ class Erlen(Scaffold):
             if trusted_hosts is not None:
                 check_host_header(request.environ)
                 request.trusted_hosts = trusted_hosts
-                request.host  # noqa: B018 -- validates the host, raising a 400
+                try:
+                    request.host  # noqa: B018 -- validates the host, raising a 400
+                except UnicodeError:  # Werkzeug 3.1.0 fails on some names
+                    raise SecurityError(
+                        f"Host {request.environ.get('HTTP_HOST')!r} is not trusted."
+                    ) from None
+            # Newer Werkzeug releases read an invalid host as empty; older
+            # ones pass it on and fail when they build a redirect from it.
+            check_host_syntax(request.host)
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:

@@ -17,6 +17,7 @@ import io
 import itertools
 import json
 import operator
+import re
 import typing as t
 
 from werkzeug.datastructures import MultiDict
@@ -170,6 +171,23 @@ def json_nesting_exceeds(data: bytes | str, limit: int) -> bool:
         return False
     steps = map(operator.sub, brackets, itertools.repeat(1))
     return bool(max(itertools.accumulate(steps)) > limit)
+
+
+#: ``name``, ``name:port`` or ``[IPv6]:port``; the port, if any, at most 5 digits.
+_HOST_SYNTAX = re.compile(r"(?:\[[0-9A-Za-z:.%]*\]|[^\[\]:]*)(?::([0-9]{0,5}))?")
+
+
+def check_host_syntax(host: str) -> None:
+    """Raise a 400 for a ``Host`` that cannot form a URL: an unclosed ``[``, a
+    port that is not a number from 0 to 65535, more than one ``:``.
+
+    Werkzeug builds redirect URLs from the host; some releases fail (a 500)
+    on such hosts when the response is sent.
+    """
+    match = _HOST_SYNTAX.fullmatch(host)
+    port = match.group(1) if match is not None else None
+    if match is None or (port is not None and len(port) == 5 and port > "65535"):
+        raise BadRequest(f"The Host header {host[:100]!r} is not a valid host.")
 
 
 def check_host_header(environ: WSGIEnvironment) -> None:
