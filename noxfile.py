@@ -269,10 +269,12 @@ def docs(session: nox.Session) -> None:
     if not (ROOT / "docs" / "conf.py").exists():
         session.skip("docs/conf.py does not exist yet: nothing to build")
     _install_everything(session)
-    session.install("-r", "docs/requirements.txt")
+    session.install("-r", "docs/requirements.txt", "pytest")
     session.run(
         "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"
     )
+    # The guides' complete apps (blocks marked <!-- docs-test: ... -->) must run.
+    session.run("pytest", "docs/test_docs_code.py", *session.posargs)
 
 
 @nox.session

@@ -6,10 +6,10 @@ import typing as t
 
 import click
 import sqlalchemy as sa
-from werkzeug.exceptions import HTTPException
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from werkzeug.exceptions import HTTPException
 
 from erlen import abort
 from erlen import Erlen
