@@ -54,7 +54,7 @@ def marked_blocks(text: str) -> list[tuple[str, str, str]]:
     return blocks
 
 
-PAGES = sorted(p for p in DOCS.glob("*.md") if MARKER.search(p.read_text("utf-8")))
+PAGES = sorted(p for p in DOCS.glob("*.md") if marked_blocks(p.read_text("utf-8")))
 
 
 def test_pages_are_marked() -> None:
