@@ -6,6 +6,7 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
@@ -14,6 +15,7 @@ from werkzeug.wrappers import Request as WerkzeugRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 import erlen
+from erlen.inputs import check_host_syntax
 
 #: Host headers a client can send; some are names ``Map.bind`` refuses.
 HOSTILE_HOSTS = [
@@ -111,3 +113,18 @@ def test_bad_host_is_400_for_slash_redirect(host: str) -> None:
         return "docs"
 
     assert app.test_client().get("/docs", headers={"Host": host}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "a:80", "[::1]", "[::1]:8080", "a:65535", "a:", "", "é.com"]
+)
+def test_host_syntax_accepts(host: str) -> None:
+    check_host_syntax(host)
+
+
+@pytest.mark.parametrize(
+    "host", ["[::1", "a:99999", "a:65536", "a:x", "a:1:2", "[::1]x", "a]", "a:١٢"]
+)
+def test_host_syntax_refuses_hosts_that_cannot_form_a_url(host: str) -> None:
+    with pytest.raises(BadRequest, match="is not a valid host"):
+        check_host_syntax(host)

@@ -184,6 +184,15 @@ def check_host_syntax(host: str) -> None:
     Werkzeug builds redirect URLs from the host; some releases fail (a 500)
     on such hosts when the response is sent.
     """
+    if "[" not in host and "]" not in host:  # the usual case, without a regex
+        port = host.partition(":")[2]
+        if not port or (
+            port.isdigit()
+            and port.isascii()
+            and (len(port) < 5 or (len(port) == 5 and port <= "65535"))
+        ):
+            return
+        raise BadRequest(f"The Host header {host[:100]!r} is not a valid host.")
     match = _HOST_SYNTAX.fullmatch(host)
     port = match.group(1) if match is not None else None
     if match is None or (port is not None and len(port) == 5 and port > "65535"):
