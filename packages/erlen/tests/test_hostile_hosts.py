@@ -128,3 +128,36 @@ def test_host_syntax_accepts(host: str) -> None:
 def test_host_syntax_refuses_hosts_that_cannot_form_a_url(host: str) -> None:
     with pytest.raises(BadRequest, match="is not a valid host"):
         check_host_syntax(host)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".",
+        "..",
+        "a.",
+        ".a",
+        "a..b",
+        "a" * 63,
+        "a" * 64,
+        "b." + "a" * 63 + ".",
+        "",
+        "x.y",
+    ],
+)
+def test_fast_binding_refuses_what_the_idna_codec_refuses(name: str) -> None:
+    """The fast path checks ASCII names as the codec Werkzeug's Map.bind uses."""
+    app = erlen.Erlen(__name__)
+    app.add_url_rule("/", "index", lambda: "index")
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        codec_ok = False
+    else:
+        codec_ok = True
+    with app.test_request_context("/", headers={"Host": name}) as ctx:
+        error = ctx.request.routing_exception
+        if codec_ok:
+            assert error is None
+        else:
+            assert error is not None and error.code == 400

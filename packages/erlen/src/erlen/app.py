@@ -1338,18 +1338,22 @@ def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None
     Returns ``None`` for the requests that need Werkzeug's full handling, so
     behaviour stays the same: a host that is not plain ASCII, one that
     Werkzeug's ``Map.bind`` refuses (it IDNA-encodes the name and answers 400
-    when that fails, as for ``.`` or ``.example.com``: the same codec call
-    decides here), and WebSocket upgrades.
+    when that fails, as for ``.`` or ``.example.com``), and WebSocket
+    upgrades. For an ASCII name the IDNA codec only checks label lengths:
+    every label but the last 1 to 63 characters, the last at most 63; the
+    same check runs here without the codec's cost.
     """
     environ = request.environ
     server_name = request.host.lower()
     name = server_name.partition(":")[0]
     if not name.isascii() or "HTTP_UPGRADE" in environ:
         return None
-    try:
-        name.encode("idna")
-    except UnicodeError:
-        return None  # Werkzeug raises its 400 (BadHost) for this name
+    if "." in name:
+        labels = name.split(".")
+        if len(labels[-1]) > 63 or not all(0 < len(x) < 64 for x in labels[:-1]):
+            return None  # Werkzeug raises its 400 (BadHost) for this name
+    elif len(name) > 63:
+        return None
     script_name = _decode_wsgi(environ, "SCRIPT_NAME")
     path_info = _decode_wsgi(environ, "PATH_INFO")
     return new_map_adapter(
