@@ -194,8 +194,10 @@ def check_host_syntax(host: str) -> None:
             return
         raise BadRequest(f"The Host header {host[:100]!r} is not a valid host.")
     match = _HOST_SYNTAX.fullmatch(host)
-    port = match.group(1) if match is not None else None
-    if match is None or (port is not None and len(port) == 5 and port > "65535"):
+    bracket_port: str | None = match.group(1) if match is not None else None
+    if match is None or (
+        bracket_port is not None and len(bracket_port) == 5 and bracket_port > "65535"
+    ):
         raise BadRequest(f"The Host header {host[:100]!r} is not a valid host.")
 
 
