@@ -86,9 +86,9 @@ def test_request_methods_erlen_overrides() -> None:
 
 def test_response_on_close() -> None:
     response = Response("x")
-    assert compat.has_close_callbacks(response) is False
-    response.call_on_close(lambda: None)
-    assert compat.has_close_callbacks(response) is True
+    assert compat.close_callbacks(response) == []
+    response.call_on_close(print)
+    assert compat.close_callbacks(response) == [print]
 
 
 def test_map_adapter_positional_constructor() -> None:

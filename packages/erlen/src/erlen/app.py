@@ -808,8 +808,14 @@ class Erlen(Scaffold):
         """
         ctx = _cv_request.get()
         policy = self._security_headers
-        if policy is None or not policy.matches(self.config):
-            policy = self._security_headers = SecurityHeaderPolicy(self.config)
+        config = self.config
+        # Inline policy.matches(config): compared on every response.
+        if policy is None or policy.source != (
+            config.get("SECURITY_HEADERS"),
+            config.get("STRICT_TRANSPORT_SECURITY"),
+            config.get("SESSION_COOKIE_SECURE"),
+        ):
+            policy = self._security_headers = SecurityHeaderPolicy(config)
         rule = ctx.request.url_rule
         view = None if rule is None else self.view_functions.get(rule.endpoint)
         https = ctx.request.scheme == "https"
@@ -1125,7 +1131,9 @@ class Erlen(Scaffold):
                     ) from None
             # Newer Werkzeug releases read an invalid host as empty; older
             # ones pass it on and fail when they build a redirect from it.
-            check_host_syntax(request.host)
+            host = request.host
+            if ":" in host or "[" in host or "]" in host:
+                check_host_syntax(host)
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:
@@ -1133,7 +1141,7 @@ class Erlen(Scaffold):
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
                 if server_name is None:
-                    adapter = _bind_plain(self.url_map, request, subdomain)
+                    adapter = _bind_plain(self.url_map, request, host, subdomain)
                     if adapter is not None:
                         return adapter
             return self.url_map.bind_to_environ(
@@ -1331,7 +1339,9 @@ def _decode_wsgi(environ: WSGIEnvironment, key: str) -> str | None:
     return value.encode("latin1").decode(errors="replace")  # type: ignore[no-any-return]
 
 
-def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None:
+def _bind_plain(
+    map: Map, request: Request, host: str, subdomain: str
+) -> MapAdapter | None:
     """Bind ``map`` like ``bind_to_environ`` does for a plain (no host, subdomain
     or server name matching) app, reusing what the request already parsed.
 
@@ -1344,7 +1354,7 @@ def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None
     same check runs here without the codec's cost.
     """
     environ = request.environ
-    server_name = request.host.lower()
+    server_name = host.lower()
     name = server_name.partition(":")[0]
     if not name.isascii() or "HTTP_UPGRADE" in environ:
         return None

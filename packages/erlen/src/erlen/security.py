@@ -261,7 +261,8 @@ class SecurityHeaderPolicy:
     """
 
     def __init__(self, config: Config | cabc.Mapping[str, t.Any]) -> None:
-        self._source = _policy_source(config)
+        #: The config values the policy was built from (see :func:`policy_source`).
+        self.source = policy_source(config)
         headers = config.get("SECURITY_HEADERS") or {}
         self.headers: tuple[tuple[str, str], ...] = tuple(
             (_header_name(k), v) for k, v in headers.items() if v is not None
@@ -279,12 +280,7 @@ class SecurityHeaderPolicy:
 
     def matches(self, config: Config | cabc.Mapping[str, t.Any]) -> bool:
         """Whether the policy was built from the values ``config`` holds now."""
-        source = self._source
-        return bool(
-            config.get("SECURITY_HEADERS") == source[0]
-            and config.get("STRICT_TRANSPORT_SECURITY") == source[1]
-            and config.get("SESSION_COOKIE_SECURE") == source[2]
-        )
+        return policy_source(config) == self.source
 
     def _for_view(self, record: _ViewHeaders) -> tuple[tuple[str, str], ...]:
         try:
@@ -346,8 +342,9 @@ class SecurityHeaderPolicy:
         return self.hsts
 
 
-def _policy_source(config: Config | cabc.Mapping[str, t.Any]) -> tuple[t.Any, ...]:
-    """The config values a policy is built from (the header dict copied)."""
+def policy_source(config: Config | cabc.Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+    """The config values a policy is built from (the header dict copied);
+    a policy is current while they compare equal to the config's."""
     headers = config.get("SECURITY_HEADERS")
     return (
         dict(headers) if isinstance(headers, cabc.Mapping) else headers,

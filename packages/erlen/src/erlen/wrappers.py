@@ -12,8 +12,8 @@ from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import json
+from ._werkzeug_compat import close_callbacks
 from ._werkzeug_compat import get_cached_json
-from ._werkzeug_compat import has_close_callbacks
 from ._werkzeug_compat import set_cached_json
 from .config import cookie_size_limit
 from .globals import _cv_app
@@ -319,7 +319,7 @@ class Response(_WerkzeugResponse):
             type(body) is list
             and len(body) == 1
             and type(body[0]) is bytes
-            and not has_close_callbacks(self)
+            and not close_callbacks(self)
             and not self.direct_passthrough
             and environ["REQUEST_METHOD"] != "HEAD"
             and 200 <= self.status_code < 300
