@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from werkzeug.exceptions import HTTPException
 
 from erlen import abort
 from erlen import Erlen
@@ -56,6 +57,12 @@ def create_app(test_config: dict[str, t.Any] | None = None) -> Erlen:
     db.init_app(app)
     with app.app_context():
         db.create_all()
+
+    @app.errorhandler(HTTPException)
+    def json_error(error: HTTPException) -> t.Any:
+        """Answer errors (404, 400, 405...) in JSON, as the rest of the API."""
+        body = {"error": error.name, "description": error.description}
+        return body, error.code or 500
 
     @app.cli.command("init-db")
     def init_db() -> None:

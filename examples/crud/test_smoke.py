@@ -36,7 +36,9 @@ def test_crud_round_trip(serve_example: StartServer, tmp_path: Path) -> None:
     assert client.get(f"/todos/{todo['id']}").json()["done"] is True
 
     assert client.request("DELETE", f"/todos/{todo['id']}").status == 204
-    assert client.get(f"/todos/{todo['id']}").status == 404
+    missing = client.get(f"/todos/{todo['id']}")
+    assert missing.status == 404
+    assert missing.json()["error"] == "Not Found"  # errors are JSON too
     assert [t["title"] for t in client.get("/todos").json()["items"]] == ["walk dog"]
 
     assert client.post("/todos", json_body={"title": ""}).status == 400

@@ -196,3 +196,91 @@ def test_get_app() -> None:
         assert get_app() is app
     with pytest.raises(RuntimeError, match="needed to send mail"):
         get_app(purpose="send mail")
+
+
+# -- all-or-nothing registration and ownership ----------------------------------------
+
+
+class FailingGreeter(Greeter):
+    """A Greeter whose ``setup_app`` fails after registering a hook, until fixed."""
+
+    fail = True
+
+    def setup_app(self, app: erlen.Erlen, state: GreeterState) -> None:
+        @app.before_request
+        def half_registered() -> None:
+            raise AssertionError("a hook of a failed registration ran")
+
+        if self.fail:
+            raise RuntimeError("setup failed")
+        super().setup_app(app, state)
+
+    def deploy_problems(
+        self, app: erlen.Erlen, state: GreeterState
+    ) -> t.Iterable[erlen.ext.DeployProblem]:
+        yield erlen.ext.DeployProblem("greeter", "greeter problem", "fix it")
+
+
+def test_failed_setup_registers_nothing_and_can_be_retried() -> None:
+    from erlen.checks import run_deploy_checks
+
+    app = make_app()
+    greeter = FailingGreeter()
+    with pytest.raises(RuntimeError, match="setup failed"):
+        greeter.init_app(app)
+    assert "greeter" not in app.extensions
+    assert "GREETER_WORD" not in app.config
+    assert app.before_request_funcs.get(None, []) == []
+    with pytest.raises(ExtensionError, match="not registered"):
+        greeter.get_state(app)
+
+    greeter.fail = False
+    greeter.init_app(app)  # the retry works: no "already registered"
+    assert isinstance(app.extensions["greeter"], GreeterState)
+    assert [p.check for p in run_deploy_checks(app) if p.check == "greeter"] == [
+        "greeter"
+    ]
+
+
+def test_init_app_after_first_request_changes_nothing() -> None:
+    app = make_app()
+
+    @app.route("/")
+    def index() -> str:
+        return "ok"
+
+    app.test_client().get("/")
+    with pytest.raises(AssertionError, match="setup method 'init_app'"):
+        Greeter().init_app(app)
+    assert "greeter" not in app.extensions
+    assert "GREETER_WORD" not in app.config
+
+
+def test_second_unregistered_instance_gets_a_clear_error() -> None:
+    app = make_app()
+    registered = Greeter(app)
+    other = Greeter()
+    assert registered.get_state(app) is app.extensions["greeter"]
+    with pytest.raises(
+        ExtensionError,
+        match="registered on this app .* by another Greeter instance; call init_app"
+        " with this Greeter instance or use the registered one",
+    ):
+        other.get_state(app)
+    with app.app_context(), pytest.raises(ExtensionError, match="another Greeter"):
+        other.greet("Ann")
+
+
+def test_one_instance_serves_many_apps_and_state_stays_a_plain_value() -> None:
+    greeter = Greeter()
+    first, second = make_app("first"), make_app("second", GREETER_WORD="Hi")
+    greeter.init_app(first)
+    greeter.init_app(second)
+    assert greeter.get_state(second).word == "Hi"
+    assert type(first.extensions["greeter"]) is GreeterState
+    # Replacing the state by hand (as the error message suggests) still works.
+    del first.extensions["greeter"]
+    other = Greeter(first)
+    assert other.get_state(first) is first.extensions["greeter"]
+    with pytest.raises(ExtensionError, match="another Greeter"):
+        greeter.get_state(first)

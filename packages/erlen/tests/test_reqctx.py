@@ -272,7 +272,9 @@ def test_proxies_are_context_local_in_threads(app: erlen.Erlen) -> None:
 
 @pytest.mark.parametrize("host", ["\x8a", "bad host", "a/b", "x.test:abc"])
 def test_invalid_host_is_not_a_server_error(app: erlen.Erlen, host: str) -> None:
-    """Werkzeug treats an invalid ``Host`` as empty, as Flask 3.1 does."""
+    """Werkzeug treats an invalid ``Host`` as empty, as Flask 3.1 does; with
+    older Werkzeug releases that pass it on, it is at worst a 400."""
+    from werkzeug.sansio.utils import get_host
 
     @app.route("/")
     def index() -> str:
@@ -282,6 +284,9 @@ def test_invalid_host_is_not_a_server_error(app: erlen.Erlen, host: str) -> None
     environ["HTTP_HOST"] = host
     with app.request_context(environ):
         response = app.full_dispatch_request()
+    if get_host("http", host) != "":  # Werkzeug 3.1.0
+        assert response.status_code in (200, 400)
+        return
     assert response.status_code == 200
     assert response.data == b"[]"
 

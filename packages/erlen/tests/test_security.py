@@ -710,6 +710,30 @@ def test_hsts_value_is_configurable(app: erlen.Erlen) -> None:
     assert rv.headers["Strict-Transport-Security"].endswith("preload")
 
 
+@pytest.mark.parametrize("secure_cookies", [False, True])
+def test_view_hsts_only_over_https_and_once(
+    app: erlen.Erlen, secure_cookies: bool
+) -> None:
+    app.config["SESSION_COOKIE_SECURE"] = secure_cookies
+
+    @app.get("/strict")
+    @security_headers(strict_transport_security="max-age=600")
+    def strict() -> str:
+        return "strict"
+
+    @app.get("/nohsts")
+    @security_headers(strict_transport_security=None)
+    def nohsts() -> str:
+        return "no"
+
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/strict").headers
+    https = client.get("/strict", base_url="https://localhost")
+    assert https.headers.getlist("Strict-Transport-Security") == ["max-age=600"]
+    https = client.get("/nohsts", base_url="https://localhost")
+    assert "Strict-Transport-Security" not in https.headers
+
+
 # -- the development server -------------------------------------------------------------------
 
 
@@ -798,6 +822,17 @@ def test_check_deploy_passes_on_a_production_config(
         ({"SECRET_KEY": None}, "secret_key", "SECRET_KEY is not set"),
         ({"SECRET_KEY": ""}, "secret_key", "SECRET_KEY is not set"),
         ({"SECRET_KEY": "dev"}, "secret_key", "well-known"),
+        (
+            {"SECRET_KEY_FALLBACKS": ["dev"]},
+            "secret_key",
+            "FALLBACKS[0] is a well-known",
+        ),
+        (
+            {"SECRET_KEY": "change me: use secrets.token_hex()"},
+            "secret_key",
+            "placeholder",
+        ),
+        ({"SECRET_KEY": "ab" * 20}, "secret_key", "only 2 different characters"),
         ({"SECRET_KEY": "Xk29sLq0"}, "secret_key", "only 8 characters"),
         ({"MAX_CONTENT_LENGTH": None}, "max_content_length", "any size"),
         ({"TRUSTED_HOSTS": None}, "trusted_hosts", "any Host header"),
@@ -916,3 +951,41 @@ def test_check_is_a_default_command() -> None:
     from erlen.cli import ErlenGroup
 
     assert "check" in ErlenGroup().commands
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "change me: use secrets.token_hex()",
+        "replace-with-a-long-random-value-0123456789",
+        "my example key for the tutorial, 1234567890",
+        "Placeholder!Placeholder!Placeholder!Placeholder!",
+        "x" * 64,
+    ],
+)
+def test_placeholder_keys_are_rejected_as_key_and_fallback(
+    app: erlen.Erlen, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "999.0")
+    production_ready(app)
+    app.config["SECRET_KEY"] = key
+    assert "[secret_key] SECRET_KEY " in check(app, "--deploy").output
+    production_ready(app)
+    app.config["SECRET_KEY_FALLBACKS"] = ["9b1e0c7d4f2a8e63b5d1907c4a2f6e8d", key]
+    output = check(app, "--deploy").output
+    assert "SECRET_KEY_FALLBACKS[1]" in output
+    assert "SECRET_KEY_FALLBACKS[0]" not in output
+
+
+def test_random_keys_pass(app: erlen.Erlen, monkeypatch: pytest.MonkeyPatch) -> None:
+    import secrets
+
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "999.0")
+    production_ready(app)
+    app.config["SECRET_KEY"] = secrets.token_hex()
+    app.config["SECRET_KEY_FALLBACKS"] = [
+        secrets.token_urlsafe(),
+        secrets.token_bytes(32),
+    ]
+    result = check(app, "--deploy")
+    assert result.exit_code == 0, result.output

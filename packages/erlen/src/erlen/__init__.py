@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as _t
+
 from . import json as json
 from .app import Erlen as Erlen
 from .blueprints import Blueprint as Blueprint
@@ -42,3 +44,15 @@ from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
 from .wrappers import Request as Request
 from .wrappers import Response as Response
+
+if _t.TYPE_CHECKING:  # pragma: no cover
+    from . import cli as cli
+
+
+def __getattr__(name: str) -> _t.Any:
+    """Import ``erlen.cli`` on first use of ``erlen.cli``, as ``flask.cli`` is reachable."""
+    if name == "cli":
+        import importlib
+
+        return importlib.import_module(".cli", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,7 +4,8 @@ The pipeline reads top to bottom in :meth:`Erlen.wsgi_app`: push the contexts
 (which match the URL), run the before-request hooks, call the view, turn its
 return value into a response, run the after-request hooks and save the
 session, send the response, tear down. Hook chains are resolved once per
-blueprint and cached, since setup is frozen once the app serves requests.
+blueprint and cached until a hook registry changes; every cache the app keeps
+is listed in ``docs/internals.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import BadRequestKeyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import SecurityError
 from werkzeug.routing import BuildError
 from werkzeug.routing import MapAdapter
 from werkzeug.routing import RequestRedirect
@@ -40,6 +42,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
 from .asgi import mark_coroutine_function
+from ._werkzeug_compat import new_map_adapter
+from .config import check_limit_types
 from .config import Config
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
@@ -54,13 +58,17 @@ from .globals import session
 from .helpers import get_debug_flag
 from .helpers import get_flashed_messages
 from .helpers import get_load_dotenv
+from .helpers import release_streams
+from .helpers import ReleasingAppIter
 from .inputs import check_host_header
+from .inputs import check_host_syntax
 from .inputs import URL_CONVERTERS
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .logging import create_logger
 from .scaffold import _endpoint_from_view_func
 from .scaffold import find_package
+from .scaffold import HookList
 from .scaffold import Scaffold
 from .scaffold import setupmethod
 from .security import DEFAULT_SECURITY_HEADERS
@@ -108,18 +116,17 @@ T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
-_content_types: dict[type[BaseResponse], str | None] = {}
-
-
-def _default_content_type(response_class: type[BaseResponse]) -> str | None:
-    """``text/html; charset=utf-8`` for erlen's response class, computed once."""
-    try:
-        return _content_types[response_class]
-    except KeyError:
-        mimetype = response_class.default_mimetype
-        value = None if mimetype is None else get_content_type(mimetype, "utf-8")
-        _content_types[response_class] = value
-        return value
+def _default_content_type(app: Erlen) -> str | None:
+    """``text/html; charset=utf-8`` for the app's response class, computed once
+    per class and mimetype (the app keeps it)."""
+    response_class = app.response_class
+    mimetype = response_class.default_mimetype
+    cached = app._content_type
+    if cached[0] is response_class and cached[1] == mimetype:
+        return cached[2]
+    value = None if mimetype is None else get_content_type(mimetype, "utf-8")
+    app._content_type = (response_class, mimetype, value)
+    return value
 
 
 def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
@@ -129,11 +136,13 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
 
 
 class _HookChain:
-    """The hooks that apply to requests of one blueprint, in the order they run."""
+    """The hooks that apply to requests of one blueprint, in the order they run,
+    as the registries were at :attr:`version` of the app's setup."""
 
-    __slots__ = ("url_value_preprocessors", "before", "after", "teardown")
+    __slots__ = ("version", "url_value_preprocessors", "before", "after", "teardown")
 
     def __init__(self, app: Erlen, blueprint: str | None) -> None:
+        self.version = app._setup_version.n
         chain = [] if blueprint is None else _blueprint_chain(blueprint)
         outer_first = (None, *reversed(chain))
         inner_first = (*chain, None)
@@ -291,7 +300,9 @@ class Erlen(Scaffold):
         self.url_build_error_handlers: list[
             t.Callable[[Exception, str, dict[str, t.Any]], str]
         ] = []
-        self.teardown_appcontext_funcs: list[ft.TeardownCallable] = []
+        self.teardown_appcontext_funcs: list[ft.TeardownCallable] = HookList(
+            self._setup_version
+        )
         self.shell_context_processors: list[ft.ShellContextProcessorCallable] = []
         #: Registered blueprints by their (dotted) name.
         self.blueprints: dict[str, Blueprint] = {}
@@ -301,8 +312,11 @@ class Erlen(Scaffold):
         self.url_map.converters.update(URL_CONVERTERS)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        # The caches below are listed, with what fills and invalidates each,
+        # in docs/internals.md.
         self._hook_chains: dict[str | None, _HookChain] = {}
-        self._appctx_teardown: tuple[t.Callable[..., t.Any], ...] | None = None
+        self._appctx_teardown: tuple[int, tuple[t.Callable[..., t.Any], ...]] | None
+        self._appctx_teardown = None
         self._sync_views: dict[str, tuple[t.Any, t.Callable[..., t.Any]]] = {}
         self._security_headers: SecurityHeaderPolicy | None = None
         #: Functions run on ASGI lifespan startup and shutdown, and generators
@@ -311,6 +325,9 @@ class Erlen(Scaffold):
         self.after_serving_funcs: list[t.Callable[[], t.Any]] = []
         self.while_serving_funcs: list[t.Callable[[], t.Any]] = []
         self._serving_gens: list[t.Any] = []
+        self._content_type: tuple[t.Any, str | None, str | None] = (None, None, None)
+        #: Session signing serializers, by (interface, secret key, fallbacks).
+        self._session_serializers: dict[t.Any, t.Any] = {}
         self.template_context_processors[None].append(_default_template_ctx_processor)
 
         if self.has_static_folder:
@@ -412,8 +429,7 @@ class Erlen(Scaffold):
                 " needed to set up the application are done before"
                 " running it."
             )
-        self._hook_chains.clear()
-        self._appctx_teardown = None
+        self._setup_version.n += 1
 
     # -- templates -----------------------------------------------------------
 
@@ -685,8 +701,18 @@ class Erlen(Scaffold):
                 response = self.handle_exception(e)
             except BaseException as e:
                 error = e
+                release_streams(ctx)
                 raise
-            return response(environ, start_response)
+            try:
+                app_iter = response(environ, start_response)
+            except BaseException:
+                release_streams(ctx)
+                raise
+            if ctx._streams:
+                # Streams hold the teardown: closing the body releases those
+                # that were not sent (replaced, or dropped by an error).
+                app_iter = ReleasingAppIter(app_iter, ctx)
+            return app_iter
         finally:
             if "werkzeug.debug.preserve_context" in environ:
                 environ["werkzeug.debug.preserve_context"](_cv_app.get())
@@ -697,7 +723,10 @@ class Erlen(Scaffold):
 
     def full_dispatch_request(self) -> Response:
         """Run the hooks and the view, handling errors they raise, and finalize."""
-        self._got_first_request = True
+        if not self._got_first_request:
+            # A limit of the wrong type fails here, clearly, not per request.
+            check_limit_types(self.config)
+            self._got_first_request = True
         try:
             if request_started.receivers:
                 request_started.send(self, _async_wrapper=self.ensure_sync)
@@ -709,21 +738,22 @@ class Erlen(Scaffold):
         return self.finalize_request(rv)
 
     def _hooks(self, blueprint: str | None) -> _HookChain:
-        try:
-            return self._hook_chains[blueprint]
-        except KeyError:
-            chain = _HookChain(self, blueprint)
-            # Before the first request (test contexts, CLI), the registries may
-            # still change directly, so only cache once setup is frozen.
-            if self._got_first_request:
-                self._hook_chains[blueprint] = chain
-            return chain
+        """The hook chain of ``blueprint``, rebuilt when a registry changed since."""
+        chain = self._hook_chains.get(blueprint)
+        if chain is None or chain.version != self._setup_version.n:
+            chain = self._hook_chains[blueprint] = _HookChain(self, blueprint)
+        return chain
 
     def _request_hooks(self, ctx: RequestContext) -> _HookChain:
-        """The hooks of the request's blueprint, looked up once per request."""
+        """The hooks of the request's blueprint, looked up once per request
+        (again if a hook is added while the request runs, as Flask sees it)."""
         rule = ctx.request.url_rule
         cached = ctx._hook_cache
-        if cached is not None and cached[0] is rule:
+        if (
+            cached is not None
+            and cached[0] is rule
+            and cached[1].version == self._setup_version.n
+        ):
             return cached[1]  # type: ignore[no-any-return]
         chain = self._hooks(ctx.request.blueprint)
         ctx._hook_cache = (rule, chain)
@@ -822,8 +852,14 @@ class Erlen(Scaffold):
         """
         ctx = _cv_request.get()
         policy = self._security_headers
-        if policy is None:
-            policy = self._security_headers = SecurityHeaderPolicy(self.config)
+        config = self.config
+        # Inline policy.matches(config): compared on every response.
+        if policy is None or policy.source != (
+            config.get("SECURITY_HEADERS"),
+            config.get("STRICT_TRANSPORT_SECURITY"),
+            config.get("SESSION_COOKIE_SECURE"),
+        ):
+            policy = self._security_headers = SecurityHeaderPolicy(config)
         rule = ctx.request.url_rule
         view = None if rule is None else self.view_functions.get(rule.endpoint)
         https = ctx.request.scheme == "https"
@@ -901,9 +937,7 @@ class Erlen(Scaffold):
                     headers=headers,  # type: ignore[arg-type]
                     # Without headers, the default content type is known;
                     # passing it skips Werkzeug's lookup in the headers.
-                    content_type=None
-                    if headers
-                    else _default_content_type(self.response_class),
+                    content_type=None if headers else _default_content_type(self),
                 )
                 status = headers = None
             elif isinstance(rv, (dict, list)):
@@ -1084,13 +1118,15 @@ class Erlen(Scaffold):
         """Run the teardown-appcontext functions (all of them, even if one raises)."""
         if exc is _sentinel:
             exc = sys.exc_info()[1]
-        funcs = self._appctx_teardown
-        if funcs is None:
+        cached = self._appctx_teardown
+        version = self._setup_version.n
+        if cached is not None and cached[0] == version:
+            funcs = cached[1]
+        else:
             funcs = tuple(
                 self.ensure_sync(f) for f in reversed(self.teardown_appcontext_funcs)
             )
-            if self._got_first_request:  # cached once setup is frozen, as hooks are
-                self._appctx_teardown = funcs
+            self._appctx_teardown = (version, funcs)
         try:
             if funcs:
                 _run_all(funcs, exc)
@@ -1167,7 +1203,17 @@ class Erlen(Scaffold):
             if trusted_hosts is not None:
                 check_host_header(request.environ)
                 request.trusted_hosts = trusted_hosts
-                request.host  # noqa: B018 -- validates the host, raising a 400
+                try:
+                    request.host  # noqa: B018 -- validates the host, raising a 400
+                except UnicodeError:  # Werkzeug 3.1.0 fails on some names
+                    raise SecurityError(
+                        f"Host {request.environ.get('HTTP_HOST')!r} is not trusted."
+                    ) from None
+            # Newer Werkzeug releases read an invalid host as empty; older
+            # ones pass it on and fail when they build a redirect from it.
+            host = request.host
+            if ":" in host or "[" in host or "]" in host:
+                check_host_syntax(host)
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:
@@ -1175,7 +1221,7 @@ class Erlen(Scaffold):
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
                 if server_name is None:
-                    adapter = _bind_plain(self.url_map, request, subdomain)
+                    adapter = _bind_plain(self.url_map, request, host, subdomain)
                     if adapter is not None:
                         return adapter
             return self.url_map.bind_to_environ(
@@ -1387,27 +1433,34 @@ def _decode_wsgi(environ: WSGIEnvironment, key: str) -> str | None:
     return value.encode("latin1").decode(errors="replace")  # type: ignore[no-any-return]
 
 
-def _bind_plain(map: Map, request: Request, subdomain: str) -> MapAdapter | None:
+def _bind_plain(
+    map: Map, request: Request, host: str, subdomain: str
+) -> MapAdapter | None:
     """Bind ``map`` like ``bind_to_environ`` does for a plain (no host, subdomain
     or server name matching) app, reusing what the request already parsed.
 
-    Returns ``None`` for the rare requests that need Werkzeug's full handling
-    (a host that is not plain ASCII labels, a WebSocket upgrade), so behaviour
-    stays the same.
+    Returns ``None`` for the requests that need Werkzeug's full handling, so
+    behaviour stays the same: a host that is not plain ASCII, one that
+    Werkzeug's ``Map.bind`` refuses (it IDNA-encodes the name and answers 400
+    when that fails, as for ``.`` or ``.example.com``), and WebSocket
+    upgrades. For an ASCII name the IDNA codec only checks label lengths:
+    every label but the last 1 to 63 characters, the last at most 63; the
+    same check runs here without the codec's cost.
     """
     environ = request.environ
-    server_name = request.host.lower()
-    if (
-        not server_name.isascii()
-        or ".." in server_name
-        or len(server_name) > 253
-        or "HTTP_UPGRADE" in environ
-        or any(len(label) > 63 for label in server_name.split("."))
-    ):
+    server_name = host.lower()
+    name = server_name.partition(":")[0]
+    if not name.isascii() or "HTTP_UPGRADE" in environ:
+        return None
+    if "." in name:
+        labels = name.split(".")
+        if len(labels[-1]) > 63 or not all(0 < len(x) < 64 for x in labels[:-1]):
+            return None  # Werkzeug raises its 400 (BadHost) for this name
+    elif len(name) > 63:
         return None
     script_name = _decode_wsgi(environ, "SCRIPT_NAME")
     path_info = _decode_wsgi(environ, "PATH_INFO")
-    return MapAdapter(
+    return new_map_adapter(
         map,
         server_name,
         "/" if script_name is None else script_name,

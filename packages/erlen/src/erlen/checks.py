@@ -147,6 +147,52 @@ _FIX_SECRET_KEY = (
 )
 
 
+#: Words that mark a key as a placeholder someone meant to replace.
+PLACEHOLDER_WORDS = (
+    "change",
+    "secret",
+    "example",
+    "placeholder",
+    "replace",
+    "your",
+    "todo",
+    "fixme",
+    "insert",
+    "dummy",
+    "sample",
+    "password",
+    "default",
+    "token_hex",
+    "generate",
+)
+
+#: Fewest different characters a key must use (a random hex key uses ~16).
+MIN_SECRET_KEY_VARIETY = 10
+
+
+def secret_key_weakness(key: object) -> str | None:
+    """Say why ``key`` is unsafe as a signing key, or return ``None`` if it looks random.
+
+    Rejects well-known example values, placeholders (text with words such as
+    "change", "secret", "example"), keys shorter than
+    :data:`MIN_SECRET_KEY_LENGTH` and keys with little character variety.
+    """
+    text = key.decode("latin1") if isinstance(key, bytes) else str(key)
+    folded = text.strip().lower()
+    if folded in WELL_KNOWN_SECRET_KEYS:
+        return f"is a well-known example value ({text!r})"
+    words = [w for w in PLACEHOLDER_WORDS if w in folded]
+    if words:
+        return f"reads as a placeholder ({text!r} contains {words[0]!r})"
+    if len(text) < MIN_SECRET_KEY_LENGTH:
+        return (
+            f"is only {len(text)} characters long; use at least {MIN_SECRET_KEY_LENGTH}"
+        )
+    if len(set(text)) < MIN_SECRET_KEY_VARIETY:
+        return f"uses only {len(set(text))} different characters: it is not random"
+    return None
+
+
 @deploy_check
 def _check_secret_key(app: Erlen) -> cabc.Iterator[DeployProblem]:
     key = app.config.get("SECRET_KEY")
@@ -156,22 +202,35 @@ def _check_secret_key(app: Erlen) -> cabc.Iterator[DeployProblem]:
             "SECRET_KEY is not set: sessions cannot be signed.",
             _FIX_SECRET_KEY,
         )
+    else:
+        weakness = secret_key_weakness(key)
+        if weakness is not None:
+            yield DeployProblem(
+                "secret_key",
+                f"SECRET_KEY {weakness}: anyone who guesses it can forge"
+                " session cookies.",
+                _FIX_SECRET_KEY,
+            )
+    fallbacks = app.config.get("SECRET_KEY_FALLBACKS")
+    if not fallbacks:
         return
-    text = key.decode("latin1") if isinstance(key, bytes) else str(key)
-    if text.strip().lower() in WELL_KNOWN_SECRET_KEYS:
+    if isinstance(fallbacks, (str, bytes)):
         yield DeployProblem(
             "secret_key",
-            f"SECRET_KEY is a well-known example value ({text!r}): anyone can"
-            " forge session cookies.",
-            _FIX_SECRET_KEY,
+            "SECRET_KEY_FALLBACKS is a single string; it must be a list of keys.",
+            'Write SECRET_KEY_FALLBACKS = ["old key"], not "old key".',
         )
-    elif len(text) < MIN_SECRET_KEY_LENGTH:
-        yield DeployProblem(
-            "secret_key",
-            f"SECRET_KEY is only {len(text)} characters long; use at least"
-            f" {MIN_SECRET_KEY_LENGTH}.",
-            _FIX_SECRET_KEY,
-        )
+        return
+    for index, fallback in enumerate(fallbacks):
+        weakness = "is empty" if not fallback else secret_key_weakness(fallback)
+        if weakness is not None:
+            yield DeployProblem(
+                "secret_key",
+                f"SECRET_KEY_FALLBACKS[{index}] {weakness}: old keys still"
+                " verify sessions, so anyone who guesses it can forge them.",
+                "Remove the key from SECRET_KEY_FALLBACKS; keep only random keys"
+                " that signed real sessions, and drop them once those expired.",
+            )
 
 
 @deploy_check
@@ -214,6 +273,18 @@ def _check_trusted_hosts_type(app: Erlen) -> cabc.Iterator[DeployProblem]:
             "trusted_hosts",
             "TRUSTED_HOSTS is a string; it must be a list of host names.",
             'Write TRUSTED_HOSTS = ["example.com"], not "example.com".',
+        )
+
+
+@deploy_check(deploy=False)
+def _check_limit_types(app: Erlen) -> cabc.Iterator[DeployProblem]:
+    from .config import limit_problems
+
+    for problem in limit_problems(app.config):
+        yield DeployProblem(
+            "limits",
+            problem,
+            "Set the key to an int (for example 4093 or 16 * 1024 * 1024) or None.",
         )
 
 

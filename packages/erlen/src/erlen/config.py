@@ -196,3 +196,52 @@ class Config(dict[str, t.Any]):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {dict.__repr__(self)}>"
+
+
+#: Config keys that hold a size or count limit, and whether ``0`` is allowed.
+#: ``None`` turns each off; ``MAX_COOKIE_SIZE = 0`` does too (as Werkzeug's
+#: ``max_cookie_size``).
+LIMIT_KEYS: t.Mapping[str, bool] = {
+    "MAX_CONTENT_LENGTH": True,
+    "MAX_FORM_MEMORY_SIZE": True,
+    "MAX_FORM_PARTS": True,
+    "MAX_COOKIE_SIZE": True,
+    "MAX_JSON_DEPTH": False,
+}
+
+
+def limit_problems(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Describe every limit key in ``config`` whose value is not a whole number or ``None``."""
+    problems = []
+    for key, zero_ok in LIMIT_KEYS.items():
+        value = config.get(key)
+        if value is None:
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < (0 if zero_ok else 1)
+        ):
+            lowest = "0 or more" if zero_ok else "1 or more"
+            problems.append(
+                f"{key} must be a whole number ({lowest}) or None to turn it"
+                f" off, not {value!r} ({type(value).__name__})."
+            )
+    return problems
+
+
+def check_limit_types(config: t.Mapping[str, t.Any]) -> None:
+    """Raise ``TypeError`` naming every limit key with a value of the wrong type."""
+    problems = limit_problems(config)
+    if problems:
+        raise TypeError("Invalid configuration: " + " ".join(problems))
+
+
+def cookie_size_limit(config: t.Mapping[str, t.Any]) -> int | None:
+    """The largest cookie value in characters, or ``None`` for no limit.
+
+    ``MAX_COOKIE_SIZE`` of ``0`` or ``None`` means no limit: no warning when
+    a cookie is set and no cookie left out when one is read.
+    """
+    value = config.get("MAX_COOKIE_SIZE", 4093)
+    return value or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextvars
 import sys
 import typing as t
+import weakref
 from functools import update_wrapper
 from types import TracebackType
 
@@ -143,6 +144,8 @@ class AppContext:
         #: Streams (``stream_with_context``) still to be sent; teardown waits
         #: for the last of them.
         self._stream_holds = 0
+        #: The error the outermost pop saw while a stream held the teardown.
+        self._deferred_exc: BaseException | None = None
 
     @property
     def url_adapter(self) -> MapAdapter | None:
@@ -164,10 +167,13 @@ class AppContext:
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         """Unbind this context; the outermost pop runs the teardown functions."""
         try:
-            if len(self._cv_tokens) == 1 and not self._stream_holds:
+            if len(self._cv_tokens) == 1:
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
-                self.app.do_teardown_appcontext(exc)
+                if self._stream_holds:  # the stream tears down, with this error
+                    self._deferred_exc = exc or self._deferred_exc
+                else:
+                    self.app.do_teardown_appcontext(exc or self._deferred_exc)
         finally:
             ctx = _cv_app.get()
             _cv_app.reset(self._cv_tokens.pop())
@@ -224,6 +230,9 @@ class RequestContext:
             tuple[contextvars.Token[RequestContext], AppContext | None]
         ] = []
         self._stream_holds = 0
+        self._deferred_exc: BaseException | None = None
+        #: The live streams this request created (weakly held).
+        self._streams: weakref.WeakSet[t.Any] | None = None
 
     @property
     def session(self) -> SessionMixin:
@@ -284,11 +293,17 @@ class RequestContext:
         """Unbind the context; the outermost pop runs teardown and closes the request."""
         # The outermost pop tears down, unless a stream of this request is
         # still to be sent: then the stream's own pop does it, afterwards.
-        clear_request = len(self._cv_tokens) == 1 and not self._stream_holds
+        outermost = len(self._cv_tokens) == 1
+        clear_request = outermost and not self._stream_holds
         try:
+            if outermost and exc is _sentinel:
+                exc = sys.exc_info()[1]
+            if (
+                outermost and self._stream_holds
+            ):  # the stream tears down, with this error
+                self._deferred_exc = exc or self._deferred_exc
             if clear_request:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
+                exc = exc or self._deferred_exc
                 try:
                     self.app.do_teardown_request(exc)
                 finally:

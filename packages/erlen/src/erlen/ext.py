@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import typing as t
+import weakref
 
 from .checks import add_deploy_check as add_deploy_check
 from .checks import DeployProblem as DeployProblem
@@ -32,6 +33,29 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Erlen
 
 StateT = t.TypeVar("StateT")
+
+#: Which extension object registered each state: ``{app: {name: extension}}``.
+#: ``app.extensions[name]`` stays the state itself, so code that reads it
+#: directly keeps working; this records who owns it.
+_owners: weakref.WeakKeyDictionary[Erlen, dict[str, Extension[t.Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+#: The app registries ``setup_app`` typically adds to, restored if it fails.
+_DICT_REGISTRIES = (
+    "before_request_funcs",
+    "after_request_funcs",
+    "teardown_request_funcs",
+    "template_context_processors",
+    "url_value_preprocessors",
+    "url_default_functions",
+)
+_LIST_REGISTRIES = ("teardown_appcontext_funcs", "shell_context_processors")
+
+
+def registered_extension(app: Erlen, name: str) -> Extension[t.Any] | None:
+    """The extension object that registered ``app.extensions[name]``, if one did."""
+    return _owners.get(app, {}).get(name)
 
 
 class ExtensionError(RuntimeError):
@@ -70,18 +94,39 @@ class Extension(t.Generic[StateT]):
             self.init_app(app)
 
     def init_app(self, app: Erlen) -> None:
-        """Register the extension on ``app``; a second call for the same app is an error."""
+        """Register the extension on ``app``; a second call for the same app is an error.
+
+        Registration is all or nothing: if :meth:`create_state` or
+        :meth:`setup_app` raises, the state, the config defaults this call
+        added and the hooks ``setup_app`` registered are removed again, so
+        the call can be retried. After the app handled its first request,
+        it raises the core's "setup method" error and changes nothing.
+        """
         if self.name in app.extensions:
             raise ExtensionError(
                 f"The {self.name!r} extension is already registered on the app"
                 f" {app.name!r}. Call 'init_app' once per app; to replace it,"
                 f" remove app.extensions[{self.name!r}] first."
             )
-        for key, value in self.config_defaults.items():
-            app.config.setdefault(key, value)
-        state = self.create_state(app)
-        app.extensions[self.name] = state
-        self.setup_app(app, state)
+        app._check_setup_finished("init_app")
+        added_config = [k for k in self.config_defaults if k not in app.config]
+        snapshot = _snapshot(app)
+        try:
+            for key, value in self.config_defaults.items():
+                app.config.setdefault(key, value)
+            state = self.create_state(app)
+            app.extensions[self.name] = state
+            _owners.setdefault(app, {})[self.name] = self
+            self.setup_app(app, state)
+        except BaseException:
+            app.extensions.pop(self.name, None)
+            owners = _owners.get(app)
+            if owners is not None and owners.get(self.name) is self:
+                del owners[self.name]
+            for key in added_config:
+                app.config.pop(key, None)
+            _restore(app, snapshot)
+            raise
         if type(self).deploy_problems is not Extension.deploy_problems:
             add_deploy_check(app, lambda a: self.deploy_problems(a, self.get_state(a)))
 
@@ -106,20 +151,54 @@ class Extension(t.Generic[StateT]):
     def get_state(self, app: Erlen | None = None) -> StateT:
         """Return the state for ``app`` or the active app.
 
-        Raises a clear error when no app is active or the extension was never
-        registered on it.
+        Raises a clear error when no app is active, the extension was never
+        registered on it, or another instance of the extension registered it
+        (a second ``SQLAlchemy()`` must not use the first one's engines).
         """
         app = get_app(app, purpose=f"use the {self.name!r} extension")
         try:
-            return t.cast(StateT, app.extensions[self.name])
+            state = app.extensions[self.name]
         except KeyError:
             raise ExtensionError(
                 f"The {self.name!r} extension is not registered on the app"
                 f" {app.name!r}. Did you forget to call"
                 f" '{type(self).__name__.lower()}.init_app(app)'?"
             ) from None
+        owner = registered_extension(app, self.name)
+        if owner is not None and owner is not self:
+            cls = type(self).__name__
+            raise ExtensionError(
+                f"The {self.name!r} extension is registered on this app"
+                f" ({app.name!r}) by another {type(owner).__name__} instance; call"
+                f" init_app with this {cls} instance or use the registered one."
+            )
+        return t.cast(StateT, state)
 
     @property
     def state(self) -> StateT:
         """The state for the active app; see :meth:`get_state`."""
         return self.get_state()
+
+
+def _snapshot(app: Erlen) -> dict[str, t.Any]:
+    """Copy the registries of ``app`` that ``setup_app`` may add to."""
+    rv: dict[str, t.Any] = {
+        name: {k: list(v) for k, v in getattr(app, name).items()}
+        for name in _DICT_REGISTRIES
+    }
+    rv.update({name: list(getattr(app, name)) for name in _LIST_REGISTRIES})
+    return rv
+
+
+def _restore(app: Erlen, snapshot: dict[str, t.Any]) -> None:
+    """Put back the registries :func:`_snapshot` copied (in place: others hold them)."""
+    for name in _DICT_REGISTRIES:
+        registry = getattr(app, name)
+        saved = snapshot[name]
+        for key in list(registry):
+            if key in saved:
+                registry[key][:] = saved[key]
+            else:
+                del registry[key]
+    for name in _LIST_REGISTRIES:
+        getattr(app, name)[:] = snapshot[name]

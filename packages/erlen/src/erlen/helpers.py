@@ -6,6 +6,7 @@ import importlib.util
 import os
 import sys
 import typing as t
+import weakref
 from datetime import datetime
 from functools import update_wrapper
 
@@ -115,8 +116,12 @@ class _ContextStream:
 
     Created in the view, it holds the contexts: when the request ends, their
     teardown (closing ``g.db``, ``request.close()``) waits. Iteration pushes
-    them again; the end of the stream, or closing it unstarted (a HEAD
-    request, a client gone), pops them and runs the teardown once.
+    them again; the end of the stream, an error in it, or closing it (a HEAD
+    request, a client gone) pops them and runs the teardown once. A stream
+    that is never sent (the view returned something else, an after-request
+    hook replaced the response or raised) is released when the response that
+    was sent instead is closed, or when it is garbage-collected (a test
+    client response nobody read or closed).
     """
 
     def __init__(
@@ -129,6 +134,10 @@ class _ContextStream:
         self._closed = False
         app_ctx._stream_holds += 1
         req_ctx._stream_holds += 1
+        streams = req_ctx._streams
+        if streams is None:
+            streams = req_ctx._streams = weakref.WeakSet()
+        streams.add(self)
 
     def __iter__(self) -> _ContextStream:
         return self
@@ -140,8 +149,11 @@ class _ContextStream:
             self._push()
         try:
             return next(self._gen)
-        except BaseException:
+        except StopIteration:
             self.close()
+            raise
+        except BaseException as e:
+            self._finish(e)  # teardown sees the error, as Flask's does
             raise
 
     def _push(self) -> None:
@@ -152,11 +164,20 @@ class _ContextStream:
 
     def close(self) -> None:
         """Close the stream and release the contexts; safe to call twice."""
+        self._finish(None)
+
+    def _finish(self, exc: BaseException | None) -> None:
         if self._closed:
             return
         self._closed = True
-        if not self._pushed:
-            self._push()  # the teardown functions run inside the contexts
+        streams = self._req_ctx._streams
+        if streams is not None:
+            streams.discard(self)
+        # Inside the request (the view dropped the stream) the contexts are
+        # active; after it, they are pushed so the teardown functions run
+        # inside them.
+        if not self._pushed and not self._req_ctx._cv_tokens:
+            self._push()
         try:
             close = getattr(self._gen, "close", None)
             if close is not None:
@@ -164,10 +185,52 @@ class _ContextStream:
         finally:
             self._app_ctx._stream_holds -= 1
             self._req_ctx._stream_holds -= 1
-            try:
-                self._req_ctx.pop(None)
-            finally:
-                self._app_ctx.pop(None)
+            if self._pushed:
+                try:
+                    self._req_ctx.pop(exc)
+                finally:
+                    self._app_ctx.pop(exc)
+
+    def __del__(self) -> None:
+        # An abandoned stream (never sent, never closed) still tears down.
+        if not self._closed:
+            self._finish(None)
+
+
+def release_streams(req_ctx: RequestContext) -> None:
+    """Close the streams of a request that are still open (none were sent)."""
+    streams = req_ctx._streams
+    if streams:
+        for stream in list(streams):
+            stream.close()
+
+
+class ReleasingAppIter:
+    """The WSGI body of a request that created streams: closing it (the server
+    does once the response is sent) also releases streams that were never
+    sent, so their request's teardown runs. Dropped unclosed, it closes itself."""
+
+    def __init__(self, app_iter: t.Iterable[bytes], req_ctx: RequestContext) -> None:
+        self._app_iter = app_iter
+        self._req_ctx: RequestContext | None = req_ctx
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        return iter(self._app_iter)
+
+    def close(self) -> None:
+        """Close the body, then release the request's remaining streams."""
+        req_ctx, self._req_ctx = self._req_ctx, None
+        if req_ctx is None:
+            return
+        try:
+            close = getattr(self._app_iter, "close", None)
+            if close is not None:
+                close()
+        finally:
+            release_streams(req_ctx)
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def make_response(*args: t.Any) -> Response:

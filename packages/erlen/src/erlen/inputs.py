@@ -4,7 +4,7 @@ is a 4xx, never a 500.
 The body is read through a guard that turns malformed chunked encoding and
 disconnects into a 400 and enforces ``MAX_CONTENT_LENGTH`` on chunked bodies
 too (413, never a truncated body); JSON nested deeper than ``MAX_JSON_DEPTH``
-is found before it is parsed; cookies with raw non-ASCII bytes or longer than
+is refused once it parses; cookies with raw non-ASCII bytes or longer than
 ``MAX_COOKIE_SIZE`` are left out; ``int`` and ``float`` URL converters accept
 ASCII digits only; a missing or repeated ``Host`` is refused when
 ``TRUSTED_HOSTS`` is set.
@@ -17,6 +17,7 @@ import io
 import itertools
 import json
 import operator
+import re
 import typing as t
 
 from werkzeug.datastructures import MultiDict
@@ -29,6 +30,9 @@ from werkzeug.routing import FloatConverter as _FloatConverter
 from werkzeug.routing import IntegerConverter as _IntegerConverter
 from werkzeug.wsgi import get_content_length
 from werkzeug.wsgi import LimitedStream
+
+from ._werkzeug_compat import limit_is_max
+from ._werkzeug_compat import underlying_stream
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
@@ -53,7 +57,7 @@ class _GuardedBody(LimitedStream):
             raise BadRequest(f"The request body could not be read: {e}") from e
 
     def on_disconnect(self, error: Exception | None = None) -> None:
-        if self._limit_is_max and error is None:
+        if limit_is_max(self) and error is None:
             return
         reason = f" ({error})" if error is not None else ""
         raise ClientDisconnected(
@@ -62,19 +66,19 @@ class _GuardedBody(LimitedStream):
         )
 
     def on_exhausted(self) -> None:
-        if self._limit_is_max and self._has_more():
+        if limit_is_max(self) and self._has_more():
             raise RequestEntityTooLarge()
 
     def readall(self) -> bytes:
         data = super().readall()
-        if self._limit_is_max and self.is_exhausted and self._has_more():
+        if limit_is_max(self) and self.is_exhausted and self._has_more():
             raise RequestEntityTooLarge()
         return data
 
     def _has_more(self) -> bool:
         """Whether the client sent more than the limit (reads one byte)."""
         try:
-            return bool(self._stream.read(1))
+            return bool(underlying_stream(self).read(1))
         except Exception as e:
             raise BadRequest(f"The request body could not be read: {e}") from e
 
@@ -111,26 +115,28 @@ def guarded_input_stream(
 
 
 def parse_request_cookies(
-    header: str, cls: type[MultiDict[str, str]], max_size: int
+    header: str, cls: type[MultiDict[str, str]], max_size: int | None
 ) -> MultiDict[str, str]:
     """Parse a ``Cookie`` header, dropping cookies a browser would not have sent.
 
     A cookie whose raw name or value holds non-ASCII bytes (undecodable or
     forged by a client), whose quoted escapes do not decode as UTF-8, or whose
-    value is longer than ``max_size`` is left out, as if absent. Quoted values
+    value is longer than ``max_size`` (``None``: no limit) is left out, as if
+    absent. Quoted values
     with escapes that decode to Unicode (as Werkzeug writes them) are kept.
     """
     if not header.isascii():
         header = ";".join(part for part in header.split(";") if part.isascii())
     cookies = parse_cookie(header, cls=cls)
     escapes = "\\" in header
-    if len(header) <= max_size and not escapes:
+    if (max_size is None or len(header) <= max_size) and not escapes:
         return cookies
     return cls(
         [
             (k, v)
             for k, v in cookies.items(multi=True)
-            if len(v) <= max_size and not (escapes and "\ufffd" in v)
+            if (max_size is None or len(v) <= max_size)
+            and not (escapes and "\ufffd" in v)
         ]
     )
 
@@ -144,7 +150,8 @@ def json_nesting_exceeds(data: bytes | str, limit: int) -> bool:
 
     Runs at C speed: text with at most ``limit`` brackets is not scanned at
     all; otherwise strings are cut out and the depth counted over the rest.
-    Invalid JSON may get either answer; the parser reports it afterwards.
+    Call it on text the parser accepted: invalid JSON may get either answer,
+    and the parser rejects it far sooner (``[][][]...``).
     """
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
@@ -164,6 +171,34 @@ def json_nesting_exceeds(data: bytes | str, limit: int) -> bool:
         return False
     steps = map(operator.sub, brackets, itertools.repeat(1))
     return bool(max(itertools.accumulate(steps)) > limit)
+
+
+#: ``name``, ``name:port`` or ``[IPv6]:port``; the port, if any, at most 5 digits.
+_HOST_SYNTAX = re.compile(r"(?:\[[0-9A-Za-z:.%]*\]|[^\[\]:]*)(?::([0-9]{0,5}))?")
+
+
+def check_host_syntax(host: str) -> None:
+    """Raise a 400 for a ``Host`` that cannot form a URL: an unclosed ``[``, a
+    port that is not a number from 0 to 65535, more than one ``:``.
+
+    Werkzeug builds redirect URLs from the host; some releases fail (a 500)
+    on such hosts when the response is sent.
+    """
+    if "[" not in host and "]" not in host:  # the usual case, without a regex
+        port = host.partition(":")[2]
+        if not port or (
+            port.isdigit()
+            and port.isascii()
+            and (len(port) < 5 or (len(port) == 5 and port <= "65535"))
+        ):
+            return
+        raise BadRequest(f"The Host header {host[:100]!r} is not a valid host.")
+    match = _HOST_SYNTAX.fullmatch(host)
+    bracket_port: str | None = match.group(1) if match is not None else None
+    if match is None or (
+        bracket_port is not None and len(bracket_port) == 5 and bracket_port > "65535"
+    ):
+        raise BadRequest(f"The Host header {host[:100]!r} is not a valid host.")
 
 
 def check_host_header(environ: WSGIEnvironment) -> None:

@@ -20,6 +20,7 @@ from . import typing as ft
 from .helpers import get_root_path
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import typing_extensions as te
     from click import Group
 
     from .wrappers import Response
@@ -53,6 +54,136 @@ def setupmethod(f: F) -> F:
         return f(self, *args, **kwargs)
 
     return t.cast(F, update_wrapper(wrapper_func, f))
+
+
+class SetupVersion:
+    """A counter that goes up whenever a hook registry changes.
+
+    The app caches its resolved hook chains (see ``docs/internals.md``) and
+    rebuilds one when the version it was built at is no longer current, so a
+    hook added directly to a registry (``app.after_request_funcs[None]
+    .append(f)``, as Flask-Caching does) takes effect like one added with the
+    decorator.
+    """
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+class HookList(list[t.Any]):
+    """A list of hooks that bumps its :class:`SetupVersion` on every change."""
+
+    def __init__(self, version: SetupVersion, items: t.Iterable[t.Any] = ()) -> None:
+        super().__init__(items)
+        self._version = version
+
+    def _changed(self) -> None:
+        self._version.n += 1
+
+    def append(self, item: t.Any) -> None:
+        super().append(item)
+        self._changed()
+
+    def extend(self, items: t.Iterable[t.Any]) -> None:
+        super().extend(items)
+        self._changed()
+
+    def insert(self, index: t.SupportsIndex, item: t.Any) -> None:
+        super().insert(index, item)
+        self._changed()
+
+    def remove(self, item: t.Any) -> None:
+        super().remove(item)
+        self._changed()
+
+    def pop(self, index: t.SupportsIndex = -1) -> t.Any:
+        rv = super().pop(index)
+        self._changed()
+        return rv
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
+
+    def sort(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().sort(*args, **kwargs)
+        self._changed()
+
+    def reverse(self) -> None:
+        super().reverse()
+        self._changed()
+
+    def __setitem__(self, index: t.Any, value: t.Any) -> None:
+        super().__setitem__(index, value)
+        self._changed()
+
+    def __delitem__(self, index: t.Any) -> None:
+        super().__delitem__(index)
+        self._changed()
+
+    def __iadd__(self, items: t.Iterable[t.Any]) -> te.Self:  # type: ignore[misc]
+        super().__iadd__(items)
+        self._changed()
+        return self
+
+    def __imul__(self, n: t.SupportsIndex) -> te.Self:
+        super().__imul__(n)
+        self._changed()
+        return self
+
+
+class HookRegistry(defaultdict[ft.AppOrBlueprintKey, list[t.Any]]):
+    """A ``{blueprint name or None: [hooks]}`` registry whose changes, and those
+    of its lists, bump a :class:`SetupVersion`. Lists stored in it become
+    :class:`HookList` objects."""
+
+    def __init__(self, version: SetupVersion) -> None:
+        super().__init__(lambda: HookList(version))
+        self._version = version
+
+    def _wrap(self, value: t.Iterable[t.Any]) -> HookList:
+        if isinstance(value, HookList) and value._version is self._version:
+            return value
+        return HookList(self._version, value)
+
+    def __setitem__(self, key: ft.AppOrBlueprintKey, value: t.Iterable[t.Any]) -> None:
+        super().__setitem__(key, self._wrap(value))
+        self._version.n += 1
+
+    def __delitem__(self, key: ft.AppOrBlueprintKey) -> None:
+        super().__delitem__(key)
+        self._version.n += 1
+
+    def setdefault(
+        self, key: ft.AppOrBlueprintKey, default: t.Iterable[t.Any] = ()
+    ) -> list[t.Any]:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key: ft.AppOrBlueprintKey, *default: t.Any) -> t.Any:
+        rv = super().pop(key, *default)
+        self._version.n += 1
+        return rv
+
+    def popitem(self) -> tuple[ft.AppOrBlueprintKey, list[t.Any]]:
+        rv = super().popitem()
+        self._version.n += 1
+        return rv
+
+    def clear(self) -> None:
+        super().clear()
+        self._version.n += 1
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: t.Any) -> te.Self:  # type: ignore[override,misc]
+        self.update(other)
+        return self
 
 
 class Scaffold:
@@ -90,21 +221,23 @@ class Scaffold:
         self.error_handler_spec: dict[ft.AppOrBlueprintKey, ErrorHandlerMap] = (
             defaultdict(lambda: defaultdict(dict))
         )
+        #: Bumped by every change of the hook registries below.
+        self._setup_version = version = SetupVersion()
         self.before_request_funcs: dict[
             ft.AppOrBlueprintKey, list[ft.BeforeRequestCallable]
-        ] = defaultdict(list)
+        ] = HookRegistry(version)
         self.after_request_funcs: dict[
             ft.AppOrBlueprintKey, list[ft.AfterRequestCallable[t.Any]]
-        ] = defaultdict(list)
+        ] = HookRegistry(version)
         self.teardown_request_funcs: dict[
             ft.AppOrBlueprintKey, list[ft.TeardownCallable]
-        ] = defaultdict(list)
+        ] = HookRegistry(version)
         self.template_context_processors: dict[
             ft.AppOrBlueprintKey, list[ft.TemplateContextProcessorCallable]
         ] = defaultdict(list)
         self.url_value_preprocessors: dict[
             ft.AppOrBlueprintKey, list[ft.URLValuePreprocessorCallable]
-        ] = defaultdict(list)
+        ] = HookRegistry(version)
         self.url_default_functions: dict[
             ft.AppOrBlueprintKey, list[ft.URLDefaultCallable]
         ] = defaultdict(list)

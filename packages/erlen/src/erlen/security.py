@@ -31,6 +31,9 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.urls import iri_to_uri
 
+from ._werkzeug_compat import append_valid_headers as append_valid_headers
+from ._werkzeug_compat import header_pairs as header_pairs
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Erlen
     from .config import Config
@@ -198,6 +201,7 @@ DEFAULT_SECURITY_HEADERS: cabc.Mapping[str, str] = {
 }
 
 _VIEW_ATTR = "_erlen_security_headers"
+_HSTS = "strict-transport-security"
 
 
 def _header_name(name: str) -> str:
@@ -247,41 +251,18 @@ def no_security_headers(f: F) -> F:
     return f
 
 
-def header_pairs(headers: Headers) -> list[tuple[str, str]]:
-    """The ``(name, value)`` pairs of ``headers``, without copying them.
-
-    Werkzeug's ``Headers`` keeps them in a list; iterating it directly costs a
-    fraction of ``Headers.items()`` on the per-request path. Read only.
-    """
-    items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
-    if items is None:  # pragma: no cover - a Headers without Werkzeug's list
-        return list(headers.items())
-    return items
-
-
-def append_valid_headers(headers: Headers, pairs: t.Iterable[tuple[str, str]]) -> None:
-    """Append headers that were validated once, when the app started.
-
-    ``Headers.add`` checks every name and value again; on the hot path, pairs
-    built and checked at start-up go straight into Werkzeug's list.
-    """
-    items: list[tuple[str, str]] | None = getattr(headers, "_list", None)
-    if items is None:  # pragma: no cover - a Headers without Werkzeug's list
-        headers.extend(pairs)
-    else:
-        items.extend(pairs)
-
-
 class SecurityHeaderPolicy:
     """The security headers of an app, computed once from its config.
 
     The app builds one on its first request from ``SECURITY_HEADERS``,
-    ``STRICT_TRANSPORT_SECURITY`` and ``SESSION_COOKIE_SECURE``, then calls
-    :meth:`apply` on every response: headers the response already has are
-    left alone.
+    ``STRICT_TRANSPORT_SECURITY`` and ``SESSION_COOKIE_SECURE``, builds it
+    again when :meth:`matches` says those changed, and calls :meth:`apply` on
+    every response: headers the response already has are left alone.
     """
 
     def __init__(self, config: Config | cabc.Mapping[str, t.Any]) -> None:
+        #: The config values the policy was built from (see :func:`policy_source`).
+        self.source = policy_source(config)
         headers = config.get("SECURITY_HEADERS") or {}
         self.headers: tuple[tuple[str, str], ...] = tuple(
             (_header_name(k), v) for k, v in headers.items() if v is not None
@@ -297,6 +278,10 @@ class SecurityHeaderPolicy:
             Headers([("Strict-Transport-Security", self.hsts)])
         self._per_view: dict[_ViewHeaders, tuple[tuple[str, str], ...]] = {}
 
+    def matches(self, config: Config | cabc.Mapping[str, t.Any]) -> bool:
+        """Whether the policy was built from the values ``config`` holds now."""
+        return policy_source(config) == self.source
+
     def _for_view(self, record: _ViewHeaders) -> tuple[tuple[str, str], ...]:
         try:
             return self._per_view[record]
@@ -307,6 +292,8 @@ class SecurityHeaderPolicy:
         else:
             merged = {name.lower(): (name, value) for name, value in self.headers}
             for name, value in record.changes:
+                if name.lower() == _HSTS:
+                    continue  # HTTPS only: added by apply()
                 merged[name.lower()] = (name, value)  # type: ignore[assignment]
             pairs = tuple((n, v) for n, v in merged.values() if v is not None)
             Headers(pairs)  # raises now for a name or value that is not valid
@@ -324,7 +311,7 @@ class SecurityHeaderPolicy:
         """
         record: _ViewHeaders | None = getattr(view, _VIEW_ATTR, None)
         pairs = self.headers if record is None else self._for_view(record)
-        if https and self.hsts is not None and not (record and record.disable_all):
+        if https and not (record and record.disable_all):
             hsts = self._hsts_for(record)
             if hsts is not None:
                 pairs = (*pairs, ("Strict-Transport-Security", hsts))
@@ -347,11 +334,23 @@ class SecurityHeaderPolicy:
         append_valid_headers(headers, pairs)
 
     def _hsts_for(self, record: _ViewHeaders | None) -> str | None:
+        """The view's own ``Strict-Transport-Security`` (``None`` drops it), else the app's."""
         if record is not None:
             for name, value in record.changes:
-                if name.lower() == "strict-transport-security":
+                if name.lower() == _HSTS:
                     return value
         return self.hsts
+
+
+def policy_source(config: Config | cabc.Mapping[str, t.Any]) -> tuple[t.Any, ...]:
+    """The config values a policy is built from (the header dict copied);
+    a policy is current while they compare equal to the config's."""
+    headers = config.get("SECURITY_HEADERS")
+    return (
+        dict(headers) if isinstance(headers, cabc.Mapping) else headers,
+        config.get("STRICT_TRANSPORT_SECURITY"),
+        config.get("SESSION_COOKIE_SECURE"),
+    )
 
 
 # -- cookies used by extensions -------------------------------------------------

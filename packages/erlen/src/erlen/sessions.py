@@ -20,9 +20,10 @@ from itsdangerous import Signer
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
-from itsdangerous.url_safe import URLSafeSerializerMixin
 from werkzeug.datastructures import CallbackDict
 
+from ._werkzeug_compat import dump_payload_uncompressed
+from .config import cookie_size_limit
 from .json.tag import TaggedJSONSerializer
 from .security import append_valid_headers
 from .security import header_pairs
@@ -33,6 +34,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Response
 
 __all__ = [
+    "session_json_serializer",
     "NullSession",
     "SecureCookieSession",
     "SecureCookieSessionInterface",
@@ -274,6 +276,11 @@ class _KeyCachingSigner(TimestampSigner):
             return super().derive_key(secret_key)
 
 
+#: The serializer session cookies use (tagged JSON); tools import it by this
+#: name, as from ``flask.sessions``.
+session_json_serializer = TaggedJSONSerializer()
+
+
 #: Payloads shorter than this are not compressed: zlib's set-up costs more
 #: than the rest of a request, and a few dozen bytes hardly ever shrink.
 _COMPRESS_FROM = 256
@@ -297,7 +304,7 @@ class _SessionSerializer(URLSafeTimedSerializer):
 
     def dump_payload(self, obj: t.Any) -> bytes:
         # Skip the URL-safe mixin's dump_payload, which always tries zlib.
-        json = super(URLSafeSerializerMixin, self).dump_payload(obj)
+        json = dump_payload_uncompressed(self, obj)
         if len(json) >= _COMPRESS_FROM:
             compressed = zlib.compress(json)
             if len(compressed) < len(json) - 1:
@@ -318,8 +325,8 @@ class SecureCookieSessionInterface(SessionInterface):
     with ``SECRET_KEY`` when saved. A cookie that is missing, tampered with,
     expired or otherwise unreadable gives an empty session.
 
-    The signing serializer is built once per set of keys and reused. Change the
-    class attributes below in a subclass, not on a live instance.
+    The signing serializer is built once per app and set of keys and reused.
+    Change the class attributes below in a subclass, not on a live instance.
     """
 
     #: Salt mixed into the signing key, separating session signatures from
@@ -331,7 +338,7 @@ class SecureCookieSessionInterface(SessionInterface):
     #: How itsdangerous derives the signing key from the secret key.
     key_derivation = "hmac"
     #: Turns the session into text and back.
-    serializer = TaggedJSONSerializer()
+    serializer = session_json_serializer
     #: The class of the sessions :meth:`open_session` returns.
     session_class = SecureCookieSession
 
@@ -360,18 +367,24 @@ class SecureCookieSessionInterface(SessionInterface):
         if not secret_key:
             return None
         fallbacks = app.config["SECRET_KEY_FALLBACKS"]
+        # Cached per app (see docs/internals.md), by interface and keys, so a
+        # change of either takes effect at once.
+        cache: dict[t.Any, URLSafeTimedSerializer] | None = getattr(
+            app, "_session_serializers", None
+        )
+        if cache is None:
+            cache = {}
+            try:
+                app._session_serializers = cache
+            except AttributeError:  # an app-like object that takes no attributes
+                pass
         try:
-            cache_key = (secret_key, tuple(fallbacks) if fallbacks else ())
-            cache: dict[t.Any, URLSafeTimedSerializer] | None = self.__dict__.get(
-                "_signing_serializers"
-            )
-            if cache is None:
-                cache = self.__dict__["_signing_serializers"] = {}
+            cache_key = (self, secret_key, tuple(fallbacks) if fallbacks else ())
             rv = cache.get(cache_key)
         except TypeError:  # unhashable keys: build without caching
             return self._build_signing_serializer([*(fallbacks or ()), secret_key])
         if rv is None:
-            rv = self._build_signing_serializer([*cache_key[1], secret_key])
+            rv = self._build_signing_serializer([*cache_key[2], secret_key])
             if len(cache) >= _SERIALIZER_CACHE_SIZE:
                 cache.clear()
             cache[cache_key] = rv
@@ -382,13 +395,14 @@ class SecureCookieSessionInterface(SessionInterface):
 
         Returns ``None`` without a secret key, and a new empty session when the
         cookie is absent or cannot be trusted (bad signature, expired, longer
-        than ``MAX_COOKIE_SIZE``, garbage).
+        than ``MAX_COOKIE_SIZE`` when that is set, garbage).
         """
         signer = self.get_signing_serializer(app)
         if signer is None:
             return None
         value = request.cookies.get(self.get_cookie_name(app))
-        if value and len(value) <= app.config.get("MAX_COOKIE_SIZE", 4093):
+        limit = cookie_size_limit(app.config)
+        if value and (limit is None or len(value) <= limit):
             max_age = int(app.permanent_session_lifetime.total_seconds())
             try:
                 data = signer.loads(value, max_age=max_age)

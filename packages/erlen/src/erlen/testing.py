@@ -16,6 +16,9 @@ from click.testing import Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._werkzeug_compat import add_client_cookies
+from ._werkzeug_compat import client_cookies_enabled
+from ._werkzeug_compat import update_client_cookies
 from .sessions import SessionMixin
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -108,13 +111,13 @@ class ErlenClient(Client):
         Arguments build the request the session is opened for, as in
         :meth:`Erlen.test_request_context`.
         """
-        if self._cookies is None:
+        if not client_cookies_enabled(self):
             raise TypeError(
                 "Cookies are disabled. Create a client with 'use_cookies=True'."
             )
         app = self.application
         ctx = app.test_request_context(*args, **kwargs)
-        self._add_cookies_to_wsgi(ctx.request.environ)
+        add_client_cookies(self, ctx.request.environ)
         with ctx:
             sess = app.session_interface.open_session(app, ctx.request)
         if sess is None:
@@ -128,7 +131,8 @@ class ErlenClient(Client):
             return
         with ctx:
             app.session_interface.save_session(app, sess, resp)
-        self._update_cookies_from_response(
+        update_client_cookies(
+            self,
             ctx.request.host.partition(":")[0],
             ctx.request.path,
             resp.headers.getlist("Set-Cookie"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing as t
 
 from werkzeug.exceptions import BadRequest
@@ -11,6 +12,10 @@ from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
 
 from . import json
+from ._werkzeug_compat import close_callbacks
+from ._werkzeug_compat import get_cached_json
+from ._werkzeug_compat import set_cached_json
+from .config import cookie_size_limit
 from .globals import _cv_app
 from .inputs import guarded_input_stream
 from .inputs import json_nesting_exceeds
@@ -140,13 +145,15 @@ class Request(_WerkzeugRequest):
     @cached_property
     def cookies(self) -> ImmutableMultiDict[str, str]:
         """The cookies the client sent; one with raw non-ASCII bytes or a value
-        longer than ``MAX_COOKIE_SIZE`` is left out, as if absent."""
+        longer than ``MAX_COOKIE_SIZE`` (unless it is ``0`` or ``None``) is
+        left out, as if absent."""
+        ctx = _cv_app.get(None)
         return parse_request_cookies(  # type: ignore[return-value]
             # What Werkzeug's ``headers.getlist("Cookie")`` gives for a WSGI
             # environ, without scanning the whole environ for it.
             self.environ.get("HTTP_COOKIE", ""),
             self.dict_storage_class,
-            self._config_value("MAX_COOKIE_SIZE", 4093) or 4093,
+            4093 if ctx is None else cookie_size_limit(ctx.app.config),
         )
 
     def make_form_data_parser(self) -> FormDataParser:
@@ -200,31 +207,34 @@ class Request(_WerkzeugRequest):
         that is invalid, nested deeper than ``MAX_JSON_DEPTH`` or holds
         ``NaN``/``Infinity`` is a 400 saying why (``None`` with ``silent``).
         """
-        if cache and self._cached_json[silent] is not Ellipsis:
-            return self._cached_json[silent]
+        if cache and (cached := get_cached_json(self))[silent] is not Ellipsis:
+            return cached[silent]
         if not (force or self.is_json):
             return None if silent else self.on_json_loading_failed(None)
         data = self.get_data(cache=cache)
         limit = self._config_value("MAX_JSON_DEPTH", 256)
         try:
-            if limit is not None and json_nesting_exceeds(data, limit):
-                raise ValueError(f"nesting is deeper than {limit} levels")
+            # Parse first: the parser stops at the first invalid byte, so a
+            # body such as ``[][][]...`` costs microseconds; the depth scan
+            # then only runs over valid JSON, costing less than its parse.
             try:
                 rv = self.json_module.loads(data)
             except RecursionError:
                 raise ValueError("nesting is too deep") from None
+            if limit is not None and json_nesting_exceeds(data, limit):
+                raise ValueError(f"nesting is deeper than {limit} levels")
         except ValueError as e:
             if silent:
                 rv = None
                 if cache:
-                    self._cached_json = (self._cached_json[0], rv)
+                    set_cached_json(self, (get_cached_json(self)[0], rv))
             else:
                 rv = self.on_json_loading_failed(e)
                 if cache:
-                    self._cached_json = (rv, self._cached_json[1])
+                    set_cached_json(self, (rv, get_cached_json(self)[1]))
         else:
             if cache:
-                self._cached_json = (rv, rv)
+                set_cached_json(self, (rv, rv))
         return rv
 
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
@@ -243,18 +253,19 @@ class Request(_WerkzeugRequest):
             raise ex from e
 
 
-_chain_cache: dict[str, list[str]] = {}
+@functools.lru_cache(maxsize=1024)
+def _chain_of(name: str) -> tuple[str, ...]:
+    parts = name.split(".")
+    return tuple(".".join(parts[:i]) for i in range(len(parts), 0, -1))
 
 
 def _blueprint_chain(name: str) -> list[str]:
-    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``, cached since names are few."""
-    try:
-        return list(_chain_cache[name])
-    except KeyError:
-        parts = name.split(".")
-        chain = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
-        _chain_cache[name] = chain
-        return list(chain)
+    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``.
+
+    A pure function of the name, so its bounded cache is shared by every app
+    (see docs/internals.md).
+    """
+    return list(_chain_of(name))
 
 
 class Response(_WerkzeugResponse):
@@ -269,7 +280,7 @@ class Response(_WerkzeugResponse):
         """Read ``MAX_COOKIE_SIZE`` from the app's config, Werkzeug's default outside one."""
         ctx = _cv_app.get(None)
         if ctx is not None:
-            return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+            return cookie_size_limit(ctx.app.config) or 0  # 0: Werkzeug does not warn
         return super().max_cookie_size
 
     def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
@@ -308,7 +319,7 @@ class Response(_WerkzeugResponse):
             type(body) is list
             and len(body) == 1
             and type(body[0]) is bytes
-            and not self._on_close
+            and not close_callbacks(self)
             and not self.direct_passthrough
             and environ["REQUEST_METHOD"] != "HEAD"
             and 200 <= self.status_code < 300
