@@ -1,0 +1,53 @@
+"""Hostile input found by trying the API as a user: every case is a clear 4xx, never a 500."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from erlen import Erlen
+from erlen_rest import Api
+from erlen_rest import fields
+from erlen_rest import Resource
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        ("{not json", "application/json", 400),
+        ("", "application/json", 400),
+        ("x=1", "text/plain", 415),
+        ("x=1", "application/x-www-form-urlencoded", 415),
+    ],
+)
+def test_payload_of_a_bad_body_is_a_4xx_like_flask_restx(
+    app: Erlen, client: t.Any, body: str, content_type: str, status: int
+) -> None:
+    api = Api(app)
+    ns = api.namespace("n")
+    model = api.model("Thing", {"name": fields.String(required=True)})
+
+    @api.route("/echo")
+    class Echo(Resource):
+        def post(self) -> t.Any:
+            return {"keys": sorted(dict(api.payload))}
+
+    @ns.route("/echo")
+    class NsEcho(Resource):
+        def post(self) -> t.Any:
+            return {"keys": sorted(dict(ns.payload))}
+
+    @api.route("/validated")
+    class Validated(Resource):
+        @api.expect(model, validate=True)
+        def post(self) -> t.Any:
+            return {"ok": True}
+
+    for url in ("/echo", "/n/echo", "/validated"):
+        response = client.post(url, data=body, content_type=content_type)
+        assert response.status_code == status, url
+        assert response.content_type == "application/problem+json"
+    assert client.post("/echo", json={"a": 1}).get_json() == {"keys": ["a"]}
+    malformed = client.post("/validated", data="{", content_type="application/json")
+    assert "Invalid JSON body" in malformed.get_json()["detail"]
