@@ -51,3 +51,34 @@ def test_payload_of_a_bad_body_is_a_4xx_like_flask_restx(
     assert client.post("/echo", json={"a": 1}).get_json() == {"keys": ["a"]}
     malformed = client.post("/validated", data="{", content_type="application/json")
     assert "Invalid JSON body" in malformed.get_json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "mask", ["task{x}", "meta{color{x}}", "tags{x}", "{id", "id}", "meta{"]
+)
+def test_x_fields_mask_that_does_not_fit_the_model_is_a_400(
+    app: Erlen, client: t.Any, mask: str
+) -> None:
+    api = Api(app)
+    meta = api.model("Meta", {"color": fields.String})
+    todo = api.model(
+        "Todo",
+        {
+            "id": fields.Integer,
+            "task": fields.String,
+            "tags": fields.List(fields.String),
+            "meta": fields.Nested(meta),
+        },
+    )
+
+    @api.route("/todo")
+    class Todo(Resource):
+        @api.marshal_with(todo)
+        def get(self) -> t.Any:
+            return {"id": 1, "task": "t", "tags": ["a"], "meta": {"color": "red"}}
+
+    response = client.get("/todo", headers={"X-Fields": mask})
+    assert response.status_code == 400
+    assert response.get_json()["detail"].startswith("Invalid mask: ")
+    masked = client.get("/todo", headers={"X-Fields": "id,meta{color}"})
+    assert masked.get_json() == {"id": 1, "meta": {"color": "red"}}
