@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import typing as t
 
+import pydantic
 import pytest
 
 from erlen import Erlen
 from erlen_rest import Api
+from erlen_rest import etag
 from erlen_rest import fields
 from erlen_rest import Resource
+
+
+class ItemIn(pydantic.BaseModel):
+    """A typed endpoint's JSON body."""
+
+    name: str
 
 
 @pytest.mark.parametrize(
@@ -82,3 +90,26 @@ def test_x_fields_mask_that_does_not_fit_the_model_is_a_400(
     assert response.get_json()["detail"].startswith("Invalid mask: ")
     masked = client.get("/todo", headers={"X-Fields": "id,meta{color}"})
     assert masked.get_json() == {"id": 1, "meta": {"color": "red"}}
+
+
+def test_etag_current_on_a_typed_endpoint_gets_only_the_url_values(
+    app: Erlen, client: t.Any
+) -> None:
+    api = Api(app)
+
+    @api.put("/items/<int:item_id>")
+    @etag(lambda item_id: f"v{item_id}")
+    def replace_item(item_id: int, item: ItemIn, dry_run: bool = False) -> t.Any:
+        return {"id": item_id, "name": item.name}
+
+    @api.get("/items/<int:item_id>")
+    @etag(lambda item_id: f"v{item_id}")
+    def read_item(item_id: int, q: str = "") -> t.Any:
+        return {"id": item_id}
+
+    body = {"name": "n"}
+    assert client.put("/items/3", json=body, headers={"If-Match": '"v3"'}).status_code == 200
+    assert client.put("/items/3", json=body, headers={"If-Match": '"v1"'}).status_code == 412
+    assert client.put("/items/3?dry_run=1", json=body).status_code == 200
+    fresh = client.get("/items/3?q=x", headers={"If-None-Match": '"v3"'})
+    assert fresh.status_code == 304

@@ -44,7 +44,7 @@ def etag(current: t.Callable[..., str | None] | None = None) -> t.Callable[[F], 
             if request.method not in {"GET", "HEAD"} and current is not None:
                 expected = request.if_match
                 if expected:
-                    value = current(**kwargs)
+                    value = current(**(request.view_args or {}))
                     if (
                         value is None
                         or not expected.contains(value)
@@ -59,7 +59,7 @@ def etag(current: t.Callable[..., str | None] | None = None) -> t.Callable[[F], 
                 return result
             data, code, headers = unpack(result)
             if request.method in {"GET", "HEAD"} and 200 <= code < 300:
-                value = current(**kwargs) if current is not None else None
+                value = current(**(request.view_args or {})) if current is not None else None
                 value = value or compute_etag(data)
                 if request.if_none_match.contains(value):
                     response = make_response("", 304)
