@@ -59,7 +59,11 @@ def etag(current: t.Callable[..., str | None] | None = None) -> t.Callable[[F], 
                 return result
             data, code, headers = unpack(result)
             if request.method in {"GET", "HEAD"} and 200 <= code < 300:
-                value = current(**(request.view_args or {})) if current is not None else None
+                value = (
+                    current(**(request.view_args or {}))
+                    if current is not None
+                    else None
+                )
                 value = value or compute_etag(data)
                 if request.if_none_match.contains(value):
                     response = make_response("", 304)
