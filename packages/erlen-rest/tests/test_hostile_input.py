@@ -108,8 +108,43 @@ def test_etag_current_on_a_typed_endpoint_gets_only_the_url_values(
         return {"id": item_id}
 
     body = {"name": "n"}
-    assert client.put("/items/3", json=body, headers={"If-Match": '"v3"'}).status_code == 200
-    assert client.put("/items/3", json=body, headers={"If-Match": '"v1"'}).status_code == 412
+    assert (
+        client.put("/items/3", json=body, headers={"If-Match": '"v3"'}).status_code
+        == 200
+    )
+    assert (
+        client.put("/items/3", json=body, headers={"If-Match": '"v1"'}).status_code
+        == 412
+    )
     assert client.put("/items/3?dry_run=1", json=body).status_code == 200
     fresh = client.get("/items/3?q=x", headers={"If-None-Match": '"v3"'})
     assert fresh.status_code == 304
+
+
+def test_a_dict_or_an_optional_model_is_the_json_body(
+    app: Erlen, client: t.Any
+) -> None:
+    api = Api(app)
+
+    @api.post("/anydict")
+    def anydict(body: dict) -> t.Any:  # type: ignore[type-arg]
+        return {"keys": sorted(body)}
+
+    @api.post("/maybe")
+    def maybe(item: ItemIn | None = None) -> t.Any:
+        return {"name": item.name if item is not None else None}
+
+    assert client.post("/anydict", json={"b": 1, "a": 2}).get_json() == {
+        "keys": ["a", "b"]
+    }
+    wrong = client.post("/anydict", json=[1])
+    assert wrong.status_code == 422
+    assert wrong.get_json()["errors"][0]["loc"] == ["body"]
+    assert client.post("/maybe", json={"name": "n"}).get_json() == {"name": "n"}
+    assert client.post("/maybe").get_json() == {"name": None}
+    assert client.post("/maybe", json={"name": 5}).status_code == 422
+    with app.test_request_context():
+        operations = api.__schema__["paths"]
+    assert "requestBody" in operations["/anydict"]["post"]
+    assert "requestBody" in operations["/maybe"]["post"]
+    assert "parameters" not in operations["/maybe"]["post"]
