@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import decimal
 import typing as t
+import uuid
 
 import pydantic
 import pytest
@@ -148,3 +152,40 @@ def test_a_dict_or_an_optional_model_is_the_json_body(
     assert "requestBody" in operations["/anydict"]["post"]
     assert "requestBody" in operations["/maybe"]["post"]
     assert "parameters" not in operations["/maybe"]["post"]
+
+
+@dataclasses.dataclass
+class User:
+    """An object a view returns without marshalling it."""
+
+    name: str
+    password_hash: str
+
+
+def test_an_unmarshalled_object_is_never_sent_as_its_repr(
+    app: Erlen, client: t.Any
+) -> None:
+    api = Api(app)
+
+    @api.route("/user")
+    class UserResource(Resource):
+        def get(self) -> t.Any:
+            return {"user": User("ada", "secret-hash")}
+
+    @api.route("/plain")
+    class Plain(Resource):
+        def get(self) -> t.Any:
+            return {
+                "id": uuid.UUID(int=1),
+                "price": decimal.Decimal("1.50"),
+                "day": datetime.date(2024, 1, 2),
+            }
+
+    response = client.get("/user")
+    assert response.status_code == 500
+    assert b"secret-hash" not in response.data
+    assert client.get("/plain").get_json() == {
+        "id": "00000000-0000-0000-0000-000000000001",
+        "price": "1.50",
+        "day": "2024-01-02",
+    }
