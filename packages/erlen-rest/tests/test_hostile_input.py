@@ -189,3 +189,29 @@ def test_an_unmarshalled_object_is_never_sent_as_its_repr(
         "price": "1.50",
         "day": "2024-01-02",
     }
+
+
+def test_etag_on_an_async_typed_endpoint(app: Erlen, client: t.Any) -> None:
+    api = Api(app)
+
+    @api.get("/items/<int:item_id>")
+    @etag()
+    async def read_item(item_id: int) -> t.Any:
+        return {"id": item_id}
+
+    @api.put("/items/<int:item_id>")
+    @etag(lambda item_id: f"v{item_id}")
+    async def replace_item(item_id: int, item: ItemIn) -> t.Any:
+        return {"id": item_id, "name": item.name}
+
+    first = client.get("/items/1")
+    assert first.get_json() == {"id": 1}
+    assert first.headers["ETag"]
+    again = client.get("/items/1", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    stale = client.put("/items/1", json={"name": "n"}, headers={"If-Match": '"v2"'})
+    assert stale.status_code == 412
+    assert client.put("/items/1", json={"name": "n"}).get_json() == {
+        "id": 1,
+        "name": "n",
+    }
