@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
 import decimal
@@ -13,6 +14,7 @@ import pytest
 
 from erlen import Erlen
 from erlen_rest import Api
+from erlen_rest import cursor_paginate
 from erlen_rest import etag
 from erlen_rest import fields
 from erlen_rest import Resource
@@ -215,3 +217,24 @@ def test_etag_on_an_async_typed_endpoint(app: Erlen, client: t.Any) -> None:
         "id": 1,
         "name": "n",
     }
+
+
+@pytest.mark.parametrize(
+    "text", ["[" * 1500, "[" * 3000 + "]" * 3000, "NaN", "-Infinity"]
+)
+def test_a_forged_cursor_is_a_400(app: Erlen, client: t.Any, text: str) -> None:
+    api = Api(app)
+
+    @api.get("/feed")
+    def feed() -> t.Any:
+        page = cursor_paginate(list(range(1, 30)), key=lambda n: n)
+        return page.items, 200, page.headers()
+
+    cursor = base64.urlsafe_b64encode(text.encode()).decode()
+    response = client.get(f"/feed?cursor={cursor}")
+    assert response.status_code == 400
+    assert "cursor" in response.get_json()["detail"]
+    following = client.get("/feed?limit=2")
+    assert following.get_json() == [1, 2]
+    next_url = following.headers["Link"].split(">")[0].lstrip("<")
+    assert client.get(next_url).get_json() == [3, 4]

@@ -161,9 +161,17 @@ def decode_cursor(cursor: str) -> t.Any:
     """Read a cursor made by :func:`encode_cursor`; a bad one is a 400."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return json.loads(
+            base64.urlsafe_b64decode(padded.encode()),
+            parse_constant=_reject_constant,
+        )
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         abort(400, "The 'cursor' query argument is not a valid cursor.")
+
+
+def _reject_constant(name: str) -> t.NoReturn:
+    """``NaN`` and ``Infinity`` are not JSON, and never in a cursor we made."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def cursor_paginate(
