@@ -17,6 +17,7 @@ from erlen_rest import Api
 from erlen_rest import cursor_paginate
 from erlen_rest import etag
 from erlen_rest import fields
+from erlen_rest import Header
 from erlen_rest import Resource
 
 
@@ -238,3 +239,19 @@ def test_a_forged_cursor_is_a_400(app: Erlen, client: t.Any, text: str) -> None:
     assert following.get_json() == [1, 2]
     next_url = following.headers["Link"].split(">")[0].lstrip("<")
     assert client.get(next_url).get_json() == [3, 4]
+
+
+def test_a_list_header_reads_every_value(app: Erlen, client: t.Any) -> None:
+    api = Api(app)
+
+    @api.get("/h")
+    def read(x_ids: t.Annotated[list[int], Header()] = []) -> t.Any:  # noqa: B006
+        return {"ids": x_ids}
+
+    assert client.get("/h").get_json() == {"ids": []}
+    assert client.get("/h", headers=[("X-Ids", "1")]).get_json() == {"ids": [1]}
+    both = client.get("/h", headers=[("X-Ids", "1"), ("X-Ids", "2")])
+    assert both.get_json() == {"ids": [1, 2]}
+    bad = client.get("/h", headers=[("X-Ids", "1"), ("X-Ids", "x")])
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"][0]["loc"] == ["header", "x-ids", 1]

@@ -262,6 +262,14 @@ class TypedRoute:
                 return values if values else _MISSING
             return request.args.get(item.key, _MISSING)
         if item.location == "header":
+            if item.is_list:
+                # WSGI servers join repeated headers with ", ": split them again.
+                values = [
+                    part.strip()
+                    for line in request.headers.getlist(item.key)
+                    for part in line.split(",")
+                ]
+                return values if values else _MISSING
             value = request.headers.get(item.key)
             return _MISSING if value is None else value
         if item.location == "cookie":
