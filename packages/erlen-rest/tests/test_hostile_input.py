@@ -18,6 +18,7 @@ from erlen_rest import cursor_paginate
 from erlen_rest import etag
 from erlen_rest import fields
 from erlen_rest import Header
+from erlen_rest import paginate
 from erlen_rest import Resource
 
 
@@ -255,3 +256,33 @@ def test_a_list_header_reads_every_value(app: Erlen, client: t.Any) -> None:
     bad = client.get("/h", headers=[("X-Ids", "1"), ("X-Ids", "x")])
     assert bad.status_code == 422
     assert bad.get_json()["errors"][0]["loc"] == ["header", "x-ids", 1]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["_external=1", "_scheme=javascript", "_anchor=x", "_method=POST", "endpoint=x"],
+)
+def test_query_arguments_never_reach_url_for_options(
+    app: Erlen, client: t.Any, query: str
+) -> None:
+    api = Api(app)
+
+    @api.get("/numbers")
+    def numbers(ids: list[int] = []) -> t.Any:  # noqa: B006
+        page = paginate(list(range(1, 50)), default_per_page=10)
+        return page.items, 200, page.headers()
+
+    @api.get("/feed")
+    def feed() -> t.Any:
+        page = cursor_paginate(list(range(1, 50)), key=lambda n: n)
+        return page.items, 200, page.headers()
+
+    response = client.get(f"/numbers?{query}&ids=1&ids=2")
+    assert response.status_code == 200
+    link = response.headers["Link"]
+    assert f'</numbers?{query}&ids=1&ids=2&page=2&per_page=10>; rel="next"' in link
+    assert "#" not in link
+    assert "://" not in link
+    following = client.get(f"/feed?limit=2&{query}")
+    assert following.status_code == 200
+    assert following.headers["Link"].startswith(f"</feed?limit=2&{query}&cursor=")
