@@ -45,7 +45,8 @@ class PetIn(pydantic.BaseModel):
 
     name: str = pydantic.Field(min_length=1, max_length=100)
     species: t.Literal["cat", "dog", "fish"]
-    owner_id: int | None = None
+    #: Bounded to SQLite's (and PostgreSQL's bigint) range: a bigger number is a 422, not a 500.
+    owner_id: int | None = pydantic.Field(default=None, ge=1, le=2**63 - 1)
 
 
 class Pet(PetIn):

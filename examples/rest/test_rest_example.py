@@ -27,6 +27,16 @@ def test_committed_openapi_document_has_not_drifted(
     )
 
 
+def test_an_owner_id_out_of_range_is_a_422(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(HERE))
+    petstore = importlib.import_module("petstore")
+    client = petstore.create_app().test_client()
+    pet = {"name": "Rex", "species": "dog", "owner_id": 10**30}
+    response = client.post("/pets", json=pet)
+    assert response.status_code == 422
+    assert response.get_json()["errors"][0]["loc"] == ["body", "owner_id"]
+
+
 @pytest.mark.server
 def test_rest_round_trip(serve_example: StartServer) -> None:
     server = serve_example("petstore:app", cwd=HERE)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import typing as t
 
@@ -36,38 +37,54 @@ def compute_etag(data: t.Any) -> str:
 
 
 def etag(current: t.Callable[..., str | None] | None = None) -> t.Callable[[F], F]:
-    """Add ETag support to a resource method or typed endpoint function."""
+    """Add ETag support to a resource method or typed endpoint function (sync or async)."""
+
+    def precondition() -> None:
+        if request.method not in {"GET", "HEAD"} and current is not None:
+            expected = request.if_match
+            if expected:
+                value = current(**(request.view_args or {}))
+                if (
+                    value is None
+                    or not expected.contains(value)
+                    and not expected.star_tag
+                ):
+                    abort(
+                        412,
+                        "The resource changed since you last read it (If-Match did not match).",
+                    )
+
+    def finish(result: t.Any) -> t.Any:
+        if isinstance(result, _BaseResponse):
+            return result
+        data, code, headers = unpack(result)
+        if request.method in {"GET", "HEAD"} and 200 <= code < 300:
+            value = (
+                current(**(request.view_args or {})) if current is not None else None
+            )
+            value = value or compute_etag(data)
+            if request.if_none_match.contains(value):
+                response = make_response("", 304)
+                response.set_etag(value)
+                return response
+            headers = dict(headers or {})
+            headers["ETag"] = f'"{value}"'
+        return data, code, headers
 
     def decorator(func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+                precondition()
+                return finish(await func(*args, **kwargs))
+
+            return t.cast(F, async_wrapper)
+
         @functools.wraps(func)
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            if request.method not in {"GET", "HEAD"} and current is not None:
-                expected = request.if_match
-                if expected:
-                    value = current(**kwargs)
-                    if (
-                        value is None
-                        or not expected.contains(value)
-                        and not expected.star_tag
-                    ):
-                        abort(
-                            412,
-                            "The resource changed since you last read it (If-Match did not match).",
-                        )
-            result = func(*args, **kwargs)
-            if isinstance(result, _BaseResponse):
-                return result
-            data, code, headers = unpack(result)
-            if request.method in {"GET", "HEAD"} and 200 <= code < 300:
-                value = current(**kwargs) if current is not None else None
-                value = value or compute_etag(data)
-                if request.if_none_match.contains(value):
-                    response = make_response("", 304)
-                    response.set_etag(value)
-                    return response
-                headers = dict(headers or {})
-                headers["ETag"] = f'"{value}"'
-            return data, code, headers
+            precondition()
+            return finish(func(*args, **kwargs))
 
         return t.cast(F, wrapper)
 

@@ -15,7 +15,10 @@ from erlen import has_request_context
 from erlen import request
 
 from . import fields as fields_mod
+from .errors import abort
 from .mask import Mask
+from .mask import MaskError
+from .mask import ParseError
 from .utils import unpack
 
 __all__ = ["marshal", "marshal_with", "marshal_with_field"]
@@ -132,14 +135,19 @@ class marshal_with:
                 return resp
             mask = _request_mask(self.mask)
             data, code, headers = unpack(resp)
-            marshalled = marshal(
-                data,
-                self.fields,
-                self.envelope,
-                self.skip_none,
-                _parse_mask(mask),
-                self.ordered,
-            )
+            try:
+                marshalled = marshal(
+                    data,
+                    self.fields,
+                    self.envelope,
+                    self.skip_none,
+                    _parse_mask(mask),
+                    self.ordered,
+                )
+            except MaskError as exc:
+                if mask is self.mask:
+                    raise  # the view's own mask: a bug on the server
+                abort(400, f"Invalid mask: {exc}")
             if isinstance(resp, tuple):
                 return marshalled, code, headers
             return marshalled
@@ -148,9 +156,6 @@ class marshal_with:
 
 
 def _parse_mask(mask: t.Any) -> t.Any:
-    from .errors import abort
-    from .mask import ParseError
-
     if isinstance(mask, str):
         try:
             return Mask(mask, skip=True)

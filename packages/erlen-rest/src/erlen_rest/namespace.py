@@ -290,8 +290,8 @@ class Namespace:
 
     @property
     def payload(self) -> t.Any:
-        """The JSON body of the current request (``None`` when it is not JSON)."""
-        return request.get_json(silent=True) if request.is_json else None
+        """The JSON body of the request: malformed JSON is a 400, a body that is not JSON a 415."""
+        return request.get_json()
 
 
 def unshortcut_params_description(data: dict[str, t.Any]) -> None:

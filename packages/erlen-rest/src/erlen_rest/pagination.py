@@ -16,6 +16,9 @@ import collections.abc as cabc
 import dataclasses
 import json
 import typing as t
+from urllib.parse import urlencode
+
+from werkzeug.datastructures import MultiDict
 
 from erlen import current_app
 from erlen import request
@@ -27,12 +30,19 @@ __all__ = ["CursorPage", "Page", "cursor_paginate", "paginate"]
 
 
 def _page_url(**changes: t.Any) -> str:
-    args = request.args.to_dict()
-    args.update({k: str(v) for k, v in changes.items()})
+    """The current URL with ``changes`` in its query string.
+
+    The client's query arguments are copied into the query string, never
+    passed to ``url_for`` as keywords (``?_external=1`` or ``?_anchor=x``
+    would reach its options); repeated arguments stay repeated.
+    """
+    args = MultiDict(request.args)
+    for key, value in changes.items():
+        args.setlist(key, [str(value)])
     assert request.endpoint is not None
-    return url_for(
-        request.endpoint, _external=False, **(request.view_args or {}), **args
-    )
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    query = urlencode(list(args.items(multi=True)))
+    return f"{path}?{query}" if query else path
 
 
 def _link(rels: dict[str, str]) -> str:
@@ -161,9 +171,17 @@ def decode_cursor(cursor: str) -> t.Any:
     """Read a cursor made by :func:`encode_cursor`; a bad one is a 400."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return json.loads(
+            base64.urlsafe_b64decode(padded.encode()),
+            parse_constant=_reject_constant,
+        )
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         abort(400, "The 'cursor' query argument is not a valid cursor.")
+
+
+def _reject_constant(name: str) -> t.NoReturn:
+    """``NaN`` and ``Infinity`` are not JSON, and never in a cursor we made."""
+    raise ValueError(f"{name} is not valid JSON")
 
 
 def cursor_paginate(

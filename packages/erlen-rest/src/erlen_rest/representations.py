@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import decimal
 import json
 import typing as t
+import uuid
 
 from erlen import current_app
 from erlen import make_response
@@ -12,12 +14,21 @@ __all__ = ["output_json"]
 
 
 def _default(value: t.Any) -> t.Any:
-    """Encode what ``json`` cannot: dates as ISO 8601, decimals and UUIDs as strings."""
+    """Encode what ``json`` cannot: dates as ISO 8601, decimals and UUIDs as strings.
+
+    Any other object is a ``TypeError`` (a 500 logged on the server, as in
+    Flask-RESTX), never its ``str()``: a repr can hold fields nobody chose to send.
+    """
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
-    return str(value)
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    raise TypeError(
+        f"Object of type {type(value).__name__} is not JSON serializable:"
+        " marshal it or declare a response model"
+    )
 
 
 def dumps(data: t.Any) -> str:

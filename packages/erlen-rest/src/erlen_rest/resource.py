@@ -63,7 +63,7 @@ class Resource(MethodView):
     def __validate_payload(self, expect: t.Any, collection: bool = False) -> None:
         if self.api is None:
             return
-        data = request.get_json(silent=True) if request.is_json else None
+        data = request.get_json()  # malformed JSON is a 400, another media type a 415
         if collection:
             data = data if isinstance(data, list) else [data]
             for obj in data:

@@ -122,16 +122,24 @@ def _is_list(annotation: t.Any) -> bool:
     origin = t.get_origin(annotation)
     if origin in (list, tuple, set, frozenset):
         return True
-    if origin is t.Union or (
-        origin is not None and getattr(origin, "__name__", "") == "UnionType"
-    ):
+    if _is_union(annotation):
         return any(_is_list(a) for a in t.get_args(annotation) if a is not type(None))
     return False
 
 
+def _is_union(annotation: t.Any) -> bool:
+    origin = t.get_origin(annotation)
+    return origin is t.Union or (
+        origin is not None and getattr(origin, "__name__", "") == "UnionType"
+    )
+
+
 def _body_like(annotation: t.Any) -> bool:
-    if _is_model(annotation):
+    """A model, a list of models, a ``dict`` (bare or parametrized), or an optional one."""
+    if _is_model(annotation) or annotation is dict:
         return True
+    if _is_union(annotation):
+        return any(_body_like(a) for a in t.get_args(annotation) if a is not type(None))
     if _is_list(annotation):
         return any(_is_model(a) for a in t.get_args(annotation))
     return t.get_origin(annotation) is dict
@@ -254,6 +262,14 @@ class TypedRoute:
                 return values if values else _MISSING
             return request.args.get(item.key, _MISSING)
         if item.location == "header":
+            if item.is_list:
+                # WSGI servers join repeated headers with ", ": split them again.
+                values = [
+                    part.strip()
+                    for line in request.headers.getlist(item.key)
+                    for part in line.split(",")
+                ]
+                return values if values else _MISSING
             value = request.headers.get(item.key)
             return _MISSING if value is None else value
         if item.location == "cookie":
