@@ -488,5 +488,6 @@ nox.options.sessions = [
     "examples",
     "docs",
     "build",
+    "compat",
     "bench-gate",
 ]

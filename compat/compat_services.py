@@ -30,13 +30,7 @@ NEEDS_SERVICES: dict[str, str] = {
 }
 
 #: Node ids that pass on Flask 3.1 but not (yet) on erlen, with the reason.
-KNOWN_DIFFERENCES: dict[str, str] = {
-    # Flask-Caching 2.4.1: the hit indication appends an after_request function
-    # to app.after_request_funcs[None] during a request; erlen's cached hook
-    # chains ignore it until the core change that honours direct appends lands
-    # (issue 19's last bullet). Remove this entry then.
-    "tests/test_view.py::test_hit_cache": "direct append to after_request_funcs",
-}
+KNOWN_DIFFERENCES: dict[str, str] = {}
 
 
 @pytest.fixture
