@@ -73,10 +73,12 @@ def register(app: Erlen) -> None:
     )
     def seed(count: int) -> None:
         """Add sample users and notes to an empty database (once)."""
-        if not seed_database(count):
+        if seed_database(count):
+            click.echo(f"Added {len(SAMPLE_USERS)} users and {count} notes.")
+            click.echo("Log in as:")
+        else:
             click.echo("The database has users already; nothing added.")
-            return
-        click.echo(f"Added {len(SAMPLE_USERS)} users and {count} notes. Log in as:")
+            click.echo("The sample logins, unless you changed them:")
         for _, email, password, admin in SAMPLE_USERS:
             role = " (admin)" if admin else ""
             click.echo(f"  {email} / {password}{role}")
