@@ -22,6 +22,7 @@ from . import cli
 from . import views
 from .models import db
 from .models import migrate
+from .models import tune_sqlite
 from .security import csrf
 from .security import load_or_create_secret_key
 
@@ -66,6 +67,8 @@ def create_app(
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
 
     db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
     auth.init_login(app)

@@ -126,9 +126,22 @@ class Comment(Base):
     author: Mapped[User | None] = relationship(default=None, lazy="joined")
 
 
-@sa.event.listens_for(sa.engine.Engine, "connect")
+def tune_sqlite(engine: sa.Engine) -> None:
+    """Make a SQLite engine fit for several processes; other databases are left alone.
+
+    Every connection gets WAL (readers do not block the writer), a busy
+    timeout and foreign keys; every transaction takes the write lock when it
+    starts (``BEGIN IMMEDIATE``): a deferred transaction that reads and then
+    writes fails at once with "database is locked" when another process wrote
+    in between, while an immediate one waits for its turn.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    sa.event.listen(engine, "begin", _sqlite_begin)
+
+
 def _sqlite_pragmas(dbapi_connection: t.Any, connection_record: t.Any) -> None:
-    """Make SQLite fit for several processes: WAL, a busy timeout, foreign keys."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     # Transactions are begun by _sqlite_begin below, not by the driver.
@@ -140,13 +153,5 @@ def _sqlite_pragmas(dbapi_connection: t.Any, connection_record: t.Any) -> None:
     cursor.close()
 
 
-@sa.event.listens_for(sa.engine.Engine, "begin")
 def _sqlite_begin(connection: sa.Connection) -> None:
-    """Take SQLite's write lock when a transaction starts, not half-way through it.
-
-    A deferred transaction that reads and then writes fails at once with
-    "database is locked" when another process wrote in between; an immediate
-    one waits (up to the busy timeout) for its turn instead.
-    """
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
