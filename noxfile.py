@@ -216,7 +216,7 @@ for _package in PACKAGES.values():
 def integration(session: nox.Session) -> None:
     """Run tests-integration/: every package together, behind real servers."""
     _install_everything(session)
-    session.install("pytest", "selenium", *SERVER_TOOLS)
+    session.install("pytest", "selenium", "psycopg[binary]", *SERVER_TOOLS)
     session.run("pytest", "tests-integration", *session.posargs)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import typing as t
 from pathlib import Path
 
+import sqlalchemy as sa
 from liveserver import Client
 from liveserver import LiveServer
 from liveserver import StartServer
@@ -27,13 +27,24 @@ _WORKER_BOOTED = re.compile(r"Booting worker with pid: (\d+)")
 _CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def demo_env() -> dict[str, str]:
-    """The environment the demo reads its configuration from (``ERLEN_*``)."""
-    return {
+def demo_env(database_url: str | None = None) -> dict[str, str]:
+    """The environment the demo reads its configuration from (``ERLEN_*``).
+
+    :param database_url: a database other than SQLite in the instance folder.
+    """
+    env = {
         "ERLEN_NOTES_AUTO_UPGRADE": "false",
         "ERLEN_NOTES_PASSWORD_HASHER": _FAST_HASHES,
         "ERLEN_NOTES_PER_PAGE": "20",
     }
+    if database_url is not None:
+        env["ERLEN_SQLALCHEMY_DATABASE_URI"] = database_url
+    return env
+
+
+def database_url(instance: Path, given: str | None = None) -> str:
+    """The demo's database: ``given``, or its SQLite file in ``instance``."""
+    return given or f"sqlite:///{instance / 'notes.db'}"
 
 
 def app_spec(instance: Path) -> str:
@@ -41,12 +52,12 @@ def app_spec(instance: Path) -> str:
     return f"notes:create_app(instance_path={str(instance)!r})"
 
 
-def run_cli(instance: Path, *args: str) -> str:
+def run_cli(instance: Path, *args: str, database: str | None = None) -> str:
     """Run ``erlen --app notes ...`` on the demo in ``instance``; return its output."""
     done = subprocess.run(
         [sys.executable, "-m", "erlen", "--app", app_spec(instance), *args],
         cwd=DEMO,
-        env={**os.environ, **demo_env()},
+        env={**os.environ, **demo_env(database)},
         capture_output=True,
         text=True,
         timeout=CLI_TIMEOUT,
@@ -57,13 +68,22 @@ def run_cli(instance: Path, *args: str) -> str:
 
 
 def start_demo(
-    start: StartServer, instance: Path, *, workers: int = 2, seed: bool = False
+    start: StartServer,
+    instance: Path,
+    *,
+    workers: int = 2,
+    seed: bool = False,
+    database: str | None = None,
 ) -> LiveServer:
-    """Upgrade (and seed) the database in ``instance``, then serve the demo."""
-    run_cli(instance, "db", "upgrade")
+    """Upgrade (and seed) the demo's database, then serve the demo.
+
+    :param database: the database URL; by default SQLite in ``instance``.
+    """
+    run_cli(instance, "db", "upgrade", database=database)
     if seed:
-        run_cli(instance, "seed", "--count", "25")
-    return start(app_spec(instance), cwd=DEMO, env=demo_env(), workers=workers)
+        run_cli(instance, "seed", "--count", "25", database=database)
+    env = demo_env(database)
+    return start(app_spec(instance), cwd=DEMO, env=env, workers=workers)
 
 
 def worker_pids(server: LiveServer) -> list[int]:
@@ -71,11 +91,14 @@ def worker_pids(server: LiveServer) -> list[int]:
     return [int(pid) for pid in _WORKER_BOOTED.findall(server.log())]
 
 
-def query(instance: Path, sql: str, *params: t.Any) -> list[tuple[t.Any, ...]]:
-    """Run a read-only query on the demo's SQLite database."""
-    uri = f"file:{instance / 'notes.db'}?mode=ro"
-    with sqlite3.connect(uri, uri=True, timeout=10) as db:
-        return db.execute(sql, params).fetchall()
+def query(url: str, sql: str) -> list[tuple[t.Any, ...]]:
+    """Run a query on the demo's database at ``url`` (SQLite or PostgreSQL)."""
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql))]
+    finally:
+        engine.dispose()
 
 
 def csrf_token(html: str) -> str:

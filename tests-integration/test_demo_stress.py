@@ -1,4 +1,8 @@
-"""The erlen notes demo under gunicorn with 2 workers on SQLite: a fault test and a load test.
+"""The erlen notes demo under gunicorn with 2 workers: a fault test and a load test.
+
+Each runs on SQLite (in the instance folder) and on PostgreSQL (a throwaway
+server from erlen-sql's testing helpers; skipped without PostgreSQL's server
+programs, failed instead under ``CI=true``).
 
 Fault: a worker is killed with SIGKILL while notes are being written; every
 note whose request got a success response must be in the database, none twice,
@@ -17,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from demo_server import database_url
 from demo_server import login
 from demo_server import query
 from demo_server import register
@@ -26,6 +31,10 @@ from demo_server import write_note
 from liveserver import Client
 from liveserver import LiveServer
 from liveserver import StartServer
+
+# Fixtures: a throwaway PostgreSQL server per run, and a new database per test.
+from erlen_sql.pytest_plugin import postgresql_database_url as postgresql_database_url
+from erlen_sql.pytest_plugin import postgresql_url as postgresql_url
 
 pytestmark = pytest.mark.server
 
@@ -58,9 +67,18 @@ def serves(client: Client) -> bool:
         return False
 
 
-def check_notes(instance: Path, saved: list[str]) -> list[str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """The database the demo uses: ``None`` (SQLite in the instance) or a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return None
+    url: str = request.getfixturevalue("postgresql_database_url")
+    return url
+
+
+def check_notes(url: str, saved: list[str]) -> list[str]:
     """Assert that every saved title is in the database once, each note whole."""
-    rows = query(instance, "SELECT title, body, author_id, created FROM note")
+    rows = query(url, "SELECT title, body, author_id, created FROM note")
     titles = [row[0] for row in rows]
     assert len(titles) == len(set(titles)), "a note was saved twice"
     missing = sorted(set(saved) - set(titles))
@@ -76,10 +94,10 @@ def check_notes(instance: Path, saved: list[str]) -> list[str]:
 
 
 def test_killing_a_worker_loses_no_saved_note(
-    gunicorn_server: StartServer, tmp_path: Path
+    gunicorn_server: StartServer, tmp_path: Path, database: str | None
 ) -> None:
     instance = tmp_path / "instance"
-    server = start_demo(gunicorn_server, instance)
+    server = start_demo(gunicorn_server, instance, database=database)
     victim = both_workers(server)[0]
 
     writers = 4
@@ -130,7 +148,7 @@ def test_killing_a_worker_loses_no_saved_note(
     assert server_errors == []
     assert len(saved) + len(lost_connections) == writers * per_writer
     assert len(saved) >= writers * per_writer // 2, (len(saved), lost_connections)
-    titles = check_notes(instance, saved)
+    titles = check_notes(database_url(instance, database), saved)
     # A request cut off by the kill may or may not have been committed; the
     # others were all saved.
     assert set(titles) <= set(saved) | set(lost_connections)
@@ -138,10 +156,10 @@ def test_killing_a_worker_loses_no_saved_note(
 
 
 def test_two_thousand_mixed_requests_from_twenty_clients(
-    gunicorn_server: StartServer, tmp_path: Path
+    gunicorn_server: StartServer, tmp_path: Path, database: str | None
 ) -> None:
     instance = tmp_path / "instance"
-    server = start_demo(gunicorn_server, instance, seed=True)
+    server = start_demo(gunicorn_server, instance, seed=True, database=database)
     both_workers(server)
 
     clients_count = 20
@@ -204,6 +222,6 @@ def test_two_thousand_mixed_requests_from_twenty_clients(
     assert sum(statuses.values()) == clients_count * per_client
     assert not any(status >= 500 for status in statuses)
     assert len(saved) == clients_count * 40
-    titles = check_notes(instance, saved)
+    titles = check_notes(database_url(instance, database), saved)
     assert len(titles) == 25 + len(saved)
     assert "Traceback" not in server.log()
