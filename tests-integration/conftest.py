@@ -22,3 +22,29 @@ def gunicorn_server(tmp_path: Path) -> cabc.Iterator[StartServer]:
     """
     with server_starter(tmp_path, default_cwd=Path(__file__).parent) as start:
         yield start
+
+
+#: Where a failed browser test leaves a screenshot and the HTML of its last page.
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> cabc.Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Save a screenshot of the browser's page when a test using ``browser`` fails."""
+    report = yield
+    driver = getattr(item, "funcargs", {}).get("browser")
+    if report.when == "call" and report.failed and driver is not None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        stem = SCREENSHOTS / item.name.replace("/", "_")
+        try:
+            driver.save_screenshot(str(stem.with_suffix(".png")))
+            stem.with_suffix(".html").write_text(driver.page_source)
+        except Exception as error:  # the browser may be what failed
+            report.sections.append(("screenshot", f"none taken: {error!r}"))
+        else:
+            report.sections.append(
+                ("screenshot", f"{stem}.png and .html ({driver.current_url})")
+            )
+    return report

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-READY_TIMEOUT = 15.0
+#: Generous: on a busy CI machine importing an app with every package takes seconds.
+READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 10.0
 MAX_REDIRECTS = 5

@@ -1,7 +1,7 @@
 """Use the erlen notes demo in a real browser: headless Chromium driven by Selenium.
 
-The demo (``examples/demo``) runs under gunicorn on 127.0.0.1 with its instance
-folder in tmp. Chromium and chromedriver come from Debian's packages
+The demo (``examples/demo``) runs under gunicorn with 2 workers on 127.0.0.1,
+with its SQLite database in tmp, upgraded by ``erlen db upgrade`` first. Chromium and chromedriver come from Debian's packages
 (``apt-get install chromium chromium-driver``) and Selenium is told where they
 are, so nothing is downloaded: Selenium Manager, which would fetch drivers, is
 never run. The test skips when a piece is missing and fails instead under
@@ -16,6 +16,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from demo_server import start_demo
 from liveserver import LiveServer
 from liveserver import require_server
 from liveserver import StartServer
@@ -38,7 +39,6 @@ else:
 
 pytestmark = pytest.mark.server
 
-DEMO = Path(__file__).parents[1] / "examples" / "demo"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
@@ -70,11 +70,23 @@ def _selenium_manager_called(self: object, args: list[str]) -> t.NoReturn:
     )
 
 
+def launch_chromium(profile: Path, log_file: Path) -> WebDriver:
+    """Start headless Chromium with the profile folder ``profile`` (kept on quit)."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(log_file))
+    driver = webdriver.Chrome(options=options, service=service)
+    driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
+    driver.set_script_timeout(PAGE_LOAD_TIMEOUT)
+    return driver
+
+
 @pytest.fixture
-def browser(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> cabc.Iterator[WebDriver]:
-    """Headless Chromium from Debian, with a fresh profile; quit when the test ends."""
+def chromium(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip (or fail in CI) without Selenium, Chromium or chromedriver; never download."""
     require_server("selenium", HAVE_SELENIUM, "python -m pip install selenium")
     require_server("Chromium", CHROMIUM.is_file(), "apt-get install chromium")
     require_server(
@@ -83,19 +95,15 @@ def browser(
     monkeypatch.setenv("SE_OFFLINE", "true")
     monkeypatch.setattr(SeleniumManager, "binary_paths", _selenium_manager_called)
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    service = Service(
-        executable_path=str(CHROMEDRIVER),
-        log_output=str(tmp_path / "chromedriver.log"),
-    )
-    driver = webdriver.Chrome(options=options, service=service)
+
+@pytest.fixture
+def browser(chromium: None, tmp_path: Path) -> cabc.Iterator[WebDriver]:
+    """Headless Chromium from Debian, with a fresh profile; quit when the test ends.
+
+    When the test fails, ``conftest.py`` saves a screenshot of the page it was on.
+    """
+    driver = launch_chromium(tmp_path / "chromium-profile", tmp_path / "driver.log")
     try:
-        driver.set_page_load_timeout(PAGE_LOAD_TIMEOUT)
-        driver.set_script_timeout(PAGE_LOAD_TIMEOUT)
         yield driver
     finally:
         driver.quit()
@@ -103,11 +111,8 @@ def browser(
 
 @pytest.fixture
 def demo(gunicorn_server: StartServer, tmp_path: Path) -> LiveServer:
-    """The notes demo under gunicorn, with an empty database in tmp."""
-    instance = tmp_path / "instance"
-    return gunicorn_server(
-        f"notes:create_app(instance_path={str(instance)!r})", cwd=DEMO
-    )
+    """The notes demo under gunicorn with 2 workers, with an empty database in tmp."""
+    return start_demo(gunicorn_server, tmp_path / "instance")
 
 
 def wait_for_page(driver: WebDriver, title: str) -> None:
@@ -159,11 +164,6 @@ def texts(driver: WebDriver, selector: str) -> list[str]:
     return [e.text for e in driver.find_elements(By.CSS_SELECTOR, selector)]
 
 
-def sidebar(driver: WebDriver) -> str:
-    """Return the visible text of the "Recently viewed" sidebar."""
-    return driver.find_element(By.TAG_NAME, "aside").text
-
-
 def png_size(data: bytes) -> tuple[int, int]:
     """Return a PNG's width and height, checking its signature and header chunk."""
     assert data.startswith(PNG_SIGNATURE), f"not a PNG: {data[:16]!r}"
@@ -172,82 +172,191 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_write_edit_and_delete_a_note_in_chromium(
+def fill(driver: WebDriver, **fields: str) -> None:
+    """Type into the form fields with these ids, replacing what they hold."""
+    for name, value in fields.items():
+        element = driver.find_element(By.ID, name)
+        element.clear()
+        element.send_keys(value)
+
+
+def submit(driver: WebDriver, title: str) -> None:
+    """Click the submit button of the page's main form; wait for the page ``title``."""
+    button = driver.find_element(By.CSS_SELECTOR, "main form.stack button[type=submit]")
+    click_to_page(driver, button, title)
+
+
+def register_in_browser(driver: WebDriver, demo: LiveServer, name: str) -> str:
+    """Register ``name`` through the form (logged in afterwards); return the password."""
+    password = f"{name}-password"
+    driver.get(demo.url + "/auth/register")
+    wait_for_page(driver, "Register")
+    fill(
+        driver,
+        name=name,
+        email=f"{name}@example.com",
+        password=password,
+        confirm=password,
+    )
+    submit(driver, "Notes")
+    assert texts(driver, "p.flash.success") == [f"Welcome, {name}!"]
+    return password
+
+
+def log_in_in_browser(
+    driver: WebDriver,
+    demo: LiveServer,
+    name: str,
+    *,
+    remember: bool,
+    next_url: str = "",
+) -> None:
+    """Log in through the form, ticking "Remember me" or not."""
+    query = f"?next={next_url}" if next_url else ""
+    driver.get(f"{demo.url}/auth/login{query}")
+    wait_for_page(driver, "Log in")
+    fill(driver, email=f"{name}@example.com", password=f"{name}-password")
+    if remember:
+        driver.find_element(By.ID, "remember").click()
+    old_page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.CSS_SELECTOR, "main form.stack button[type=submit]").click()
+    WebDriverWait(driver, WAIT).until(ec.staleness_of(old_page))
+
+
+def who(driver: WebDriver) -> str | None:
+    """The user name the page header shows, or ``None`` for a visitor."""
+    found = driver.find_elements(By.CSS_SELECTOR, "header a.who")
+    return found[0].text if found else None
+
+
+def log_out_in_browser(driver: WebDriver) -> None:
+    """Click "Log out" in the header."""
+    button = driver.find_element(By.CSS_SELECTOR, "header form button")
+    assert button.text == "Log out"
+    click_to_page(driver, button, "Notes")
+
+
+WRITE_NOTES_SCRIPT = """
+const [titles, done] = [arguments[0], arguments[arguments.length - 1]];
+const token = document.querySelector("input[name=csrf_token]").value;
+(async () => {
+  const statuses = [];
+  for (const title of titles) {
+    const body = new URLSearchParams({title: title, body: "", csrf_token: token});
+    const response = await fetch("/notes/new", {method: "POST", body: body});
+    statuses.push(response.status);
+  }
+  done(statuses);
+})().catch((error) => done(String(error)));
+"""
+
+
+def test_register_write_and_find_the_note_on_page_two(
     browser: WebDriver, demo: LiveServer, tmp_path: Path
 ) -> None:
     title = "Groceries für Sonntag"
-    new_title = "Groceries for Monday"
-
     browser.get(demo.url + "/")
     wait_for_page(browser, "Notes")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Notes"
     assert "No notes yet." in browser.find_element(By.TAG_NAME, "main").text
-    assert "Notes you open appear here." in sidebar(browser)
+    assert who(browser) is None
+
+    click_to_page(browser, link(browser, "Register", within="header nav"), "Register")
+    fill(browser, name="Erika", email="erika@example.com", password="short")
+    fill(browser, confirm="short")
+    submit(browser, "Register")
+    assert texts(browser, "p.error") == ["Use 8 to 200 characters."]
+    fill(browser, password="erika-password", confirm="erika-password")
+    submit(browser, "Notes")
+    assert texts(browser, "p.flash.success") == ["Welcome, Erika!"]
+    assert who(browser) == "Erika"
 
     click_to_page(browser, link(browser, "New note", within="header nav"), "New note")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "New note"
-    title_field = browser.find_element(By.ID, "title")
-    body_field = browser.find_element(By.ID, "body")
-    assert browser.switch_to.active_element == title_field  # autofocus
-    body_field.send_keys("milk\nbread")
-    save = browser.find_element(By.CSS_SELECTOR, "form.note-form button[type=submit]")
-    click_to_page(browser, save, "New note")
+    assert browser.switch_to.active_element == browser.find_element(By.ID, "title")
+    fill(browser, body="milk\nbread")
+    submit(browser, "New note")
     assert texts(browser, "p.error") == ["Give the note a title."]
     assert browser.find_element(By.ID, "body").get_attribute("value") == "milk\nbread"
-    assert texts(browser, "p.flash") == []
-
-    browser.find_element(By.ID, "title").send_keys(f"  {title} ")
-    save = browser.find_element(By.CSS_SELECTOR, "form.note-form button[type=submit]")
-    click_to_page(browser, save, title)
+    fill(browser, title=f"  {title} ")
+    submit(browser, title)
     assert browser.current_url == f"{demo.url}/notes/1"
     assert texts(browser, "p.flash.success") == [f"Created “{title}”."]
-    assert browser.find_element(By.TAG_NAME, "h1").text == title
     assert browser.find_element(By.CSS_SELECTOR, "article .body").text == "milk\nbread"
-    assert title in sidebar(browser)
+    fill(browser, body="Don't forget the coffee.")
+    submit(browser, title)
+    assert texts(browser, "p.flash.success") == ["Comment added."]
+    assert texts(browser, ".comment .body") == ["Don't forget the coffee."]
+
+    # 25 more notes, written by the same browser (fetch() from the page).
+    statuses = browser.execute_async_script(
+        WRITE_NOTES_SCRIPT, [f"Later note {n}" for n in range(1, 26)]
+    )
+    assert statuses == [200] * 25, statuses  # fetch() follows the redirect
 
     click_to_page(browser, link(browser, "All notes", within="header nav"), "Notes")
-    assert texts(browser, "p.flash") == [], "a flashed message showed twice"
-    main = browser.find_element(By.TAG_NAME, "main").text
-    assert "Notes 1 to 1 of 1." in main
-    assert [e.text for e in browser.find_elements(By.CSS_SELECTOR, "ul.notes a")] == [
-        title
-    ]
-    assert texts(browser, "aside li a") == [title]
+    assert "Notes 1 to 20 of 26." in browser.find_element(By.TAG_NAME, "main").text
+    first_page = texts(browser, "ul.notes a")
+    assert first_page[0] == "Later note 25"
+    assert title not in first_page
     screenshot = tmp_path / "notes-list.png"
     assert browser.save_screenshot(str(screenshot))
     width, height = png_size(screenshot.read_bytes())
     assert width > 0
     assert height > 0
 
-    click_to_page(browser, link(browser, title, within="aside"), title)
-    click_to_page(browser, link(browser, "Edit", within="main .actions"), "Edit note")
-    assert browser.find_element(By.TAG_NAME, "h1").text == f"Edit “{title}”"
-    title_field = browser.find_element(By.ID, "title")
-    assert title_field.get_attribute("value") == title
-    title_field.clear()
-    title_field.send_keys(new_title)
-    body_field = browser.find_element(By.ID, "body")
-    body_field.clear()
-    body_field.send_keys("oat milk")
-    save = browser.find_element(By.CSS_SELECTOR, "form.note-form button[type=submit]")
-    click_to_page(browser, save, new_title)
-    assert browser.current_url == f"{demo.url}/notes/1"
-    assert texts(browser, "p.flash.success") == [f"Saved “{new_title}”."]
-    assert browser.find_element(By.CSS_SELECTOR, "article .body").text == "oat milk"
-    assert texts(browser, "aside li a") == [new_title]
+    click_to_page(browser, link(browser, "Older →", within="main"), "Notes")
+    assert browser.current_url == f"{demo.url}/?page=2"
+    assert texts(browser, "ul.notes a") == [
+        *(f"Later note {n}" for n in range(5, 0, -1)),
+        title,
+    ]
 
-    delete = browser.find_element(By.CSS_SELECTOR, "main .actions button.danger")
-    assert delete.text == "Delete"
-    click_to_page(browser, delete, "Notes")
-    assert browser.current_url == f"{demo.url}/"
-    assert texts(browser, "p.flash.success") == [f"Deleted “{new_title}”."]
-    assert "No notes yet." in browser.find_element(By.TAG_NAME, "main").text
-    assert "Notes you open appear here." in sidebar(browser)
+    log_out_in_browser(browser)
+    assert texts(browser, "p.flash.info") == ["You are logged out."]
+    assert who(browser) is None
+    browser.get(f"{demo.url}/notes/new")
+    wait_for_page(browser, "Log in")
+    assert texts(browser, "p.flash.info") == ["Log in to see that page."]
+    fill(browser, email="erika@example.com", password="erika-password")
+    submit(browser, "New note")
+    assert browser.current_url == f"{demo.url}/notes/new"
+    assert who(browser) == "Erika"
+    assert "Traceback" not in demo.log()
 
-    browser.get(f"{demo.url}/notes/1")
-    wait_for_page(browser, "Not Found")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Page not found"
-    assert "There is no note 1." in browser.find_element(By.TAG_NAME, "main").text
 
-    log = demo.log()
-    assert "Traceback" not in log, log
+def test_remember_me_survives_a_browser_restart(
+    chromium: None, demo: LiveServer, tmp_path: Path
+) -> None:
+    results: dict[bool, str | None] = {}
+    for remember in (True, False):
+        name = "rita" if remember else "nora"
+        profile = tmp_path / f"profile-{name}"
+        driver = launch_chromium(profile, tmp_path / f"{name}-driver.log")
+        try:
+            register_in_browser(driver, demo, name)
+            log_out_in_browser(driver)
+            log_in_in_browser(driver, demo, name, remember=remember)
+            wait_for_page(driver, "Notes")
+            assert who(driver) == name
+        finally:
+            driver.quit()
+        # The same profile again: session cookies are gone, lasting ones are not.
+        driver = launch_chromium(profile, tmp_path / f"{name}-driver-2.log")
+        try:
+            driver.get(demo.url + "/")
+            wait_for_page(driver, "Notes")
+            results[remember] = who(driver)
+        finally:
+            driver.quit()
+    assert results == {True: "rita", False: None}
+
+
+def test_next_never_leads_to_another_site(browser: WebDriver, demo: LiveServer) -> None:
+    register_in_browser(browser, demo, "nils")
+    log_out_in_browser(browser)
+    for evil in ("//evil.example", "https://evil.example/", "/%5Cevil.example"):
+        log_in_in_browser(browser, demo, "nils", remember=False, next_url=evil)
+        wait_for_page(browser, "Notes")
+        assert browser.current_url == f"{demo.url}/", evil
+        log_out_in_browser(browser)
+    log_in_in_browser(browser, demo, "nils", remember=False, next_url="/auth/account")
+    wait_for_page(browser, "Your account")

@@ -1,7 +1,7 @@
 """erlen-forms' CSRF protection in a real browser: headless Chromium against the demo.
 
 The notes demo (``examples/demo``, protected by ``CSRFProtect``) runs under
-gunicorn on 127.0.0.1. A second server on another port plays the attacker: its
+gunicorn on 127.0.0.1, and the browser is logged in to it. A second server on another port plays the attacker: its
 page holds a form that posts to the demo. Chromium sends ``Sec-Fetch-Site`` and
 ``Origin`` with that post, as it does for every form, and erlen-forms refuses
 it before looking for a token; the same form filled in on the demo's own page
@@ -19,9 +19,13 @@ import typing as t
 import pytest
 from liveserver import LiveServer
 from test_browser import browser as browser
+from test_browser import chromium as chromium
 from test_browser import click_to_page
 from test_browser import demo as demo
+from test_browser import fill
 from test_browser import HAVE_SELENIUM
+from test_browser import register_in_browser
+from test_browser import submit
 from test_browser import wait_for_page
 
 if HAVE_SELENIUM:
@@ -79,8 +83,8 @@ def attacker(demo: LiveServer) -> cabc.Iterator[int]:
 def note_titles(browser: WebDriver, demo: LiveServer) -> list[str]:
     """The titles of the demo's notes, as its JSON API lists them to the browser.
 
-    Read in the browser: gunicorn's one sync worker may be held by a connection
-    Chromium opened ahead of time, so a second client could wait for it.
+    Read in the browser: gunicorn's sync workers may be held by connections
+    Chromium opened ahead of time, so a second client could wait for them.
     """
     browser.get(demo.url + "/api/notes")
     payload = json.loads(browser.find_element(By.TAG_NAME, "body").text)
@@ -100,7 +104,8 @@ def note_titles(browser: WebDriver, demo: LiveServer) -> list[str]:
 def test_a_form_on_another_origin_is_refused(
     browser: WebDriver, demo: LiveServer, attacker: int, host: str, site: str
 ) -> None:
-    # The victim has visited the demo, so it holds the demo's cookies.
+    # The victim is logged in to the demo, so it holds the demo's cookies.
+    register_in_browser(browser, demo, "victim")
     browser.get(demo.url + "/notes/new")
     wait_for_page(browser, "New note")
 
@@ -116,11 +121,11 @@ def test_a_form_on_another_origin_is_refused(
 def test_the_same_form_on_the_site_itself_is_accepted(
     browser: WebDriver, demo: LiveServer
 ) -> None:
+    register_in_browser(browser, demo, "writer")
     browser.get(demo.url + "/notes/new")
     wait_for_page(browser, "New note")
     token = browser.find_element(By.NAME, "csrf_token").get_attribute("value")
     assert token
-    browser.find_element(By.ID, "title").send_keys("Written on the site")
-    save = browser.find_element(By.CSS_SELECTOR, "form.note-form button[type=submit]")
-    click_to_page(browser, save, "Written on the site")
+    fill(browser, title="Written on the site")
+    submit(browser, "Written on the site")
     assert note_titles(browser, demo) == ["Written on the site"]

@@ -1,4 +1,4 @@
-"""erlen notes: a small notebook app that shows erlen, erlen-sql, erlen-migrate and erlen-forms."""
+"""erlen notes: a team notebook built from erlen, erlen-sql, erlen-migrate, erlen-login and erlen-forms."""
 
 from __future__ import annotations
 
@@ -11,14 +11,18 @@ from werkzeug.exceptions import HTTPException
 
 import erlen_migrate
 from erlen import Erlen
+from erlen import g
 from erlen import render_template
 from erlen import request
+from erlen import Response
 
 from . import api
+from . import auth
 from . import cli
 from . import views
 from .models import db
 from .models import migrate
+from .models import tune_sqlite
 from .security import csrf
 from .security import load_or_create_secret_key
 
@@ -48,8 +52,9 @@ def create_app(
     )
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI="sqlite:///notes.db",
-        NOTES_PER_PAGE=10,
+        NOTES_PER_PAGE=20,
         NOTES_AUTO_UPGRADE=True,
+        NOTES_PASSWORD_HASHER=None,
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -62,12 +67,17 @@ def create_app(
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
 
     db.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
+    auth.init_login(app)
+    app.after_request(_save_login_changes)
     app.register_blueprint(views.bp)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
     cli.register(app)
-    for code in (400, 403, 404, 405):
+    for code in (400, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
     if app.config["NOTES_AUTO_UPGRADE"]:
@@ -76,9 +86,24 @@ def create_app(
     return app
 
 
-def _error_page(error: HTTPException) -> tuple[t.Any, int]:
-    """Answer an HTTP error with JSON under ``/api/``, else with an HTML page."""
+def _save_login_changes(response: Response) -> Response:
+    """Commit what erlen-login changed during the request (a used remember-me token).
+
+    ``auth.init_login`` sets the flag when a user was loaded from the cookie.
+    """
+    if g.pop(auth.LOGIN_CHANGED, False):
+        db.session.commit()
+    return response
+
+
+def _error_page(error: HTTPException) -> tuple[t.Any, int, list[tuple[str, str]]]:
+    """Answer an HTTP error with JSON under ``/api/``, else with an HTML page.
+
+    The error's own headers (``Retry-After`` of a 429, ``Allow`` of a 405) are kept.
+    """
     code = error.code or 500
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if request.path.startswith("/api/"):
-        return {"error": error.name, "description": error.description}, code
-    return render_template("error.html", error=error), code
+        body = {"error": error.name, "description": error.description}
+        return body, code, headers
+    return render_template("error.html", error=error), code, headers

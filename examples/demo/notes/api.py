@@ -1,4 +1,8 @@
-"""The ``api`` blueprint: the notes as JSON, with keyset (cursor) pagination."""
+"""The ``api`` blueprint: the notes as JSON, with keyset (cursor) pagination.
+
+A plain JSON blueprint for now; the typed API with its OpenAPI page (erlen-rest)
+and bearer tokens will replace it (see "Not yet" in CHANGES.md).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from erlen import Blueprint
 from .models import db
 from .models import Note
 from .models import NOTE_ID
+from .views import get_note_or_404
+from .views import visible_notes
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -22,7 +28,7 @@ def list_notes() -> dict[str, t.Any]:
     a changed one is answered with 400.
     """
     page = db.keyset_paginate(
-        db.select(Note),
+        visible_notes(),
         order_by=[Note.created.desc(), Note.id.desc()],
         max_per_page=50,
     )
@@ -36,5 +42,4 @@ def list_notes() -> dict[str, t.Any]:
 @bp.get(f"/notes/{NOTE_ID}")
 def get_note(note_id: int) -> dict[str, t.Any]:
     """Return one note, or 404 with a JSON error."""
-    note = db.get_or_404(Note, note_id, description=f"There is no note {note_id}.")
-    return note.to_dict()
+    return get_note_or_404(note_id).to_dict()

@@ -1,129 +1,157 @@
-"""The ``notes`` blueprint: the HTML pages to list, read, write and delete notes."""
+"""The ``notes`` blueprint: the notebook's pages (list, read, write, comment, hide)."""
 
 from __future__ import annotations
 
 import typing as t
 
+import sqlalchemy as sa
+
+from erlen import abort
 from erlen import Blueprint
 from erlen import current_app
 from erlen import flash
 from erlen import redirect
 from erlen import render_template
-from erlen import request
-from erlen import session
 from erlen import url_for
+from erlen_login import current_user
+from erlen_login import login_required
+from erlen_login import roles_required
 
-from .models import BODY_MAX
+from .forms import CommentForm
+from .forms import NoteForm
+from .models import Comment
 from .models import db
 from .models import Note
 from .models import NOTE_ID
-from .models import TITLE_MAX
 
 bp = Blueprint("notes", __name__)
 
-RECENT_MAX = 5
+
+def visible_notes() -> sa.Select[t.Any]:
+    """Select the notes the current visitor may see: hidden ones only by their author and admins."""
+    query = sa.select(Note)
+    if current_user.has_role("admin"):
+        return query
+    if current_user.is_authenticated:
+        return query.where(
+            sa.or_(Note.hidden.is_(False), Note.author_id == current_user.id)
+        )
+    return query.where(Note.hidden.is_(False))
+
+
+def get_note_or_404(note_id: int) -> Note:
+    """Return a note the visitor may see, or answer 404 (hidden notes too)."""
+    note: Note | None = db.session.scalar(visible_notes().where(Note.id == note_id))
+    if note is None:
+        abort(404, f"There is no note {note_id}.")
+    return note
+
+
+def may_change(note: Note) -> bool:
+    """Whether the current user may edit or delete ``note``: its author or an admin."""
+    if not current_user.is_authenticated:
+        return False
+    return bool(note.author_id == current_user.id or current_user.has_role("admin"))
+
+
+@bp.app_context_processor
+def note_helpers() -> dict[str, t.Any]:
+    """Give templates ``may_change(note)``."""
+    return {"may_change": may_change}
 
 
 @bp.get("/")
 def index() -> str:
-    """List the notes, most recently changed first, one page at a time (``?page=``)."""
+    """List the notes, newest first, one page at a time (``?page=``)."""
+    per_page = current_app.config["NOTES_PER_PAGE"]
     page = db.paginate(
-        db.select(Note).order_by(Note.updated.desc(), Note.id.desc()),
-        per_page=current_app.config["NOTES_PER_PAGE"],
-        max_per_page=current_app.config["NOTES_PER_PAGE"],
+        visible_notes().order_by(Note.created.desc(), Note.id.desc()),
+        per_page=per_page,
+        max_per_page=per_page,
     )
     return render_template("notes/index.html", page=page)
 
 
 @bp.route("/notes/new", methods=["GET", "POST"])
+@login_required
 def create() -> t.Any:
     """Show the form for a new note; on POST, validate and save it."""
-    values = {"title": "", "body": ""}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values, errors = _read_form()
-        if not errors:
-            note = Note(title=values["title"], body=values["body"])
-            db.session.add(note)
-            db.session.commit()
-            flash(f"Created “{note.title}”.", "success")
-            return redirect(url_for("notes.detail", note_id=note.id))
-    status = 400 if errors else 200
-    return render_template(
-        "notes/form.html", note=None, values=values, errors=errors
-    ), status
+    form = NoteForm()
+    if form.validate_on_submit():
+        note = Note(
+            title=form.title.data or "",
+            body=form.body.data or "",
+            author_id=current_user.id,
+        )
+        db.session.add(note)
+        db.session.commit()
+        flash(f"Created “{note.title}”.", "success")
+        return redirect(url_for("notes.detail", note_id=note.id))
+    status = 400 if form.errors else 200
+    return render_template("notes/form.html", form=form, note=None), status
 
 
 @bp.get(f"/notes/{NOTE_ID}")
 def detail(note_id: int) -> str:
-    """Show one note and remember it in the session's "recently viewed" list."""
-    note = db.get_or_404(Note, note_id, description=f"There is no note {note_id}.")
-    recent = [note.id, *(i for i in _recent_ids() if i != note.id)]
-    session["recent"] = recent[:RECENT_MAX]
-    return render_template("notes/detail.html", note=note)
+    """Show one note with its comments, and the form to add one."""
+    note = get_note_or_404(note_id)
+    return render_template("notes/detail.html", note=note, form=CommentForm())
+
+
+@bp.post(f"/notes/{NOTE_ID}/comments")
+@login_required
+def comment(note_id: int) -> t.Any:
+    """Add a comment to a note."""
+    note = get_note_or_404(note_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        db.session.add(
+            Comment(
+                note_id=note.id, author_id=current_user.id, body=form.body.data or ""
+            )
+        )
+        db.session.commit()
+        flash("Comment added.", "success")
+        return redirect(url_for("notes.detail", note_id=note.id) + "#comments")
+    return render_template("notes/detail.html", note=note, form=form), 400
 
 
 @bp.route(f"/notes/{NOTE_ID}/edit", methods=["GET", "POST"])
+@login_required
 def edit(note_id: int) -> t.Any:
     """Show the form to change a note; on POST, validate and save the change."""
-    note = db.get_or_404(Note, note_id, description=f"There is no note {note_id}.")
-    values = {"title": note.title, "body": note.body}
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values, errors = _read_form()
-        if not errors:
-            note.title, note.body = values["title"], values["body"]
-            db.session.commit()
-            flash(f"Saved “{note.title}”.", "success")
-            return redirect(url_for("notes.detail", note_id=note.id))
-    status = 400 if errors else 200
-    return render_template(
-        "notes/form.html", note=note, values=values, errors=errors
-    ), status
+    note = get_note_or_404(note_id)
+    if not may_change(note):
+        abort(403, "Only the author of a note or an admin may change it.")
+    form = NoteForm(obj=note)
+    if form.validate_on_submit():
+        note.title, note.body = form.title.data or "", form.body.data or ""
+        db.session.commit()
+        flash(f"Saved “{note.title}”.", "success")
+        return redirect(url_for("notes.detail", note_id=note.id))
+    status = 400 if form.errors else 200
+    return render_template("notes/form.html", form=form, note=note), status
 
 
 @bp.post(f"/notes/{NOTE_ID}/delete")
+@login_required
 def delete(note_id: int) -> t.Any:
-    """Delete a note, then go back to the list."""
-    note = db.get_or_404(Note, note_id, description=f"There is no note {note_id}.")
+    """Delete a note and its comments, then go back to the list."""
+    note = get_note_or_404(note_id)
+    if not may_change(note):
+        abort(403, "Only the author of a note or an admin may delete it.")
     db.session.delete(note)
     db.session.commit()
-    if note_id in _recent_ids():
-        session["recent"] = [i for i in _recent_ids() if i != note_id]
     flash(f"Deleted “{note.title}”.", "success")
     return redirect(url_for("notes.index"))
 
 
-@bp.app_context_processor
-def recent_notes() -> dict[str, t.Any]:
-    """Give every template ``recent_notes``: the notes this visitor viewed last."""
-    ids = _recent_ids()
-    if not ids:
-        return {"recent_notes": []}
-    found = {
-        n.id: n for n in db.session.scalars(db.select(Note).where(Note.id.in_(ids)))
-    }
-    return {"recent_notes": [found[i] for i in ids if i in found]}
-
-
-def _recent_ids() -> list[int]:
-    value = session.get("recent")
-    if not isinstance(value, list):
-        return []
-    return [i for i in value if isinstance(i, int)]
-
-
-def _read_form() -> tuple[dict[str, str], dict[str, str]]:
-    """Return the submitted title and body, and an error message per bad field."""
-    values = {
-        "title": request.form.get("title", "").strip(),
-        "body": request.form.get("body", "").strip(),
-    }
-    errors = {}
-    if not values["title"]:
-        errors["title"] = "Give the note a title."
-    elif len(values["title"]) > TITLE_MAX:
-        errors["title"] = f"Keep the title to {TITLE_MAX} characters or fewer."
-    if len(values["body"]) > BODY_MAX:
-        errors["body"] = f"Keep the text to {BODY_MAX:,} characters or fewer."
-    return values, errors
+@bp.post(f"/notes/{NOTE_ID}/hide")
+@roles_required("admin")
+def hide(note_id: int) -> t.Any:
+    """Hide a note from everyone but its author and the admins, or show it again."""
+    note = get_note_or_404(note_id)
+    note.hidden = not note.hidden
+    db.session.commit()
+    flash(f"{'Hid' if note.hidden else 'Showed'} “{note.title}”.", "success")
+    return redirect(url_for("notes.detail", note_id=note.id))
