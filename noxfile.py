@@ -215,7 +215,8 @@ for _package in PACKAGES.values():
 def integration(session: nox.Session) -> None:
     """Run tests-integration/: every package together, behind real servers."""
     _install_everything(session)
-    session.install("pytest", "selenium", *SERVER_TOOLS)
+    # python-socketio's client drives erlen-socketio's servers.
+    session.install("pytest", "selenium", "python-socketio[client]", *SERVER_TOOLS)
     session.run("pytest", "tests-integration", *session.posargs)
 
 

@@ -23,6 +23,7 @@ import functools
 import inspect
 import os
 import sys
+import threading
 import typing as t
 import weakref
 
@@ -51,7 +52,8 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 ErrorHandler = t.Callable[[Exception], t.Any]
 
 #: Options of ours that python-socketio's servers do not take.
-_OWN_OPTIONS = ("manage_session", "message_queue", "channel", "path", "resource")
+#: Long-polling requests one process lets wait at once under WSGI.
+DEFAULT_MAX_WAITING_POLLS = 10
 _ASYNC_MODES = (None, "threading", "asgi", "eventlet", "gevent", "gevent_uwsgi")
 #: Engine.IO's cap on one HTTP body or WebSocket message; 1 MB.
 DEFAULT_MAX_HTTP_BUFFER_SIZE = 1_000_000
@@ -104,6 +106,9 @@ class SocketIO(Extension[SocketIOState]):
     :param channel: the queue's channel name.
     :param path: where the Socket.IO endpoint is served (``socket.io``).
     :param cors_allowed_origins: origins allowed to connect; same origin by default.
+    :param max_waiting_polls: under WSGI, how many long-polling requests may
+        wait for data at once in one process (10); more are answered 503 at
+        once, so polling clients cannot hold every worker thread.
     :param server_options: passed to python-socketio's server (``async_mode``,
         ``ping_interval``, ``max_http_buffer_size``, ``transports``, ...).
         ``async_mode="asgi"`` or ``"threading"`` serves only that way; by
@@ -118,6 +123,7 @@ class SocketIO(Extension[SocketIOState]):
         self.message_queue: str | None = None
         self.channel = "flask-socketio"
         self.path = "socket.io"
+        self.max_waiting_polls = DEFAULT_MAX_WAITING_POLLS
         self._handlers: list[tuple[str, t.Callable[..., t.Any], str]] = []
         self._namespaces: list[Namespace] = []
         #: Error handlers by namespace, set by :meth:`on_error`.
@@ -127,6 +133,7 @@ class SocketIO(Extension[SocketIOState]):
         self._states: weakref.WeakSet[SocketIOState] = weakref.WeakSet()
         self._last: SocketIOState | None = None
         self.server: t.Any = None
+        self._made_manager: t.Any = None
         self._configure(kwargs)
         if app is not None or self.message_queue is not None:
             self.init_app(app)
@@ -141,6 +148,9 @@ class SocketIO(Extension[SocketIOState]):
         self.channel = options.pop("channel", self.channel)
         resource = options.pop("resource", None)
         self.path = str(options.pop("path", resource or self.path)).strip("/")
+        self.max_waiting_polls = int(
+            options.pop("max_waiting_polls", self.max_waiting_polls)
+        )
         mode = options.get("async_mode", self.server_options.get("async_mode"))
         if mode not in _ASYNC_MODES:
             raise ValueError(
@@ -190,8 +200,9 @@ class SocketIO(Extension[SocketIOState]):
         if mode != "asgi":
             original = getattr(app.wsgi_app, "_erlen_socketio_wrapped", app.wsgi_app)
             wsgi = socketio.WSGIApp(state.server, original, socketio_path=self.path)
-            wsgi._erlen_socketio_wrapped = original
-            app.wsgi_app = wsgi  # type: ignore[method-assign]
+            guard = PollGuard(wsgi, self.path, self.max_waiting_polls)
+            guard._erlen_socketio_wrapped = original
+            app.wsgi_app = guard  # type: ignore[method-assign]
         if mode in (None, "asgi"):
             original_asgi = getattr(
                 app.asgi_app, "_erlen_socketio_wrapped", app.asgi_app
@@ -213,7 +224,8 @@ class SocketIO(Extension[SocketIOState]):
             options["async_mode"] = "asgi"
         elif options.get("async_mode") in (None, "asgi"):
             options["async_mode"] = "threading"
-        if self.message_queue is not None and "client_manager" not in options:
+        made = options.get("client_manager") is self._made_manager
+        if self.message_queue is not None and (made or "client_manager" not in options):
             options["client_manager"] = _make_manager(
                 self.message_queue, self.channel, write_only, asynchronous
             )
@@ -223,8 +235,10 @@ class SocketIO(Extension[SocketIOState]):
 
     def _make_server(self, *, write_only: bool) -> t.Any:
         options = self._options(asynchronous=False, write_only=write_only)
-        if "client_manager" in options:
-            self.server_options["client_manager"] = options["client_manager"]
+        if self.message_queue is not None:
+            # Kept where Flask-SocketIO keeps it: code reads it from there.
+            self._made_manager = options["client_manager"]
+            self.server_options["client_manager"] = self._made_manager
         return socketio.Server(**options)
 
     def _make_async_server(self, state: SocketIOState) -> t.Any:
@@ -618,6 +632,45 @@ class SocketIO(Extension[SocketIOState]):
                 "Allow the 'websocket' transport (the default), or serve the app"
                 " with an ASGI server.",
             )
+
+
+class PollGuard:
+    """WSGI middleware: at most ``limit`` long-polls wait at once; others get 503.
+
+    Under a threaded server a waiting poll holds a thread for up to
+    ``ping_interval`` seconds; without a bound, a few hundred polls (or one
+    client opening many sessions) take every thread and the app stops
+    answering. Clients treat 503 as a failed poll and reconnect with backoff.
+    """
+
+    def __init__(self, app: t.Any, path: str, limit: int) -> None:
+        self.app = app
+        self.prefix = f"/{path}/"
+        self.waiting = threading.BoundedSemaphore(max(limit, 1))
+        #: The app's own ``wsgi_app``, restored when ``init_app`` runs again.
+        self._erlen_socketio_wrapped: t.Any = None
+
+    def __call__(
+        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> t.Any:
+        query = environ.get("QUERY_STRING", "")
+        if (
+            environ.get("REQUEST_METHOD") == "GET"
+            and "sid=" in query
+            and "transport=polling" in query
+            and f"{environ.get('PATH_INFO', '')}/".startswith(self.prefix)
+        ):
+            if not self.waiting.acquire(blocking=False):
+                start_response(
+                    "503 Service Unavailable",
+                    [("Content-Type", "text/plain"), ("Retry-After", "1")],
+                )
+                return [b"Too many long-polling requests are waiting; retry later."]
+            try:
+                return list(self.app(environ, start_response))
+            finally:
+                self.waiting.release()
+        return self.app(environ, start_response)
 
 
 def _configured_workers() -> int:
