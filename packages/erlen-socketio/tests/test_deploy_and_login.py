@@ -7,10 +7,10 @@ import types
 import typing as t
 
 import pytest
+
 from erlen import Erlen
 from erlen import session
 from erlen.checks import run_deploy_checks
-
 from erlen_socketio import login_required
 from erlen_socketio import Namespace
 from erlen_socketio import SocketIO
