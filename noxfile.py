@@ -246,6 +246,7 @@ def typecheck(session: nox.Session) -> None:
         *("examples/crud/crud.py", "examples/demo/notes"),
     )
     session.run("mypy", "examples/websocket/app.py")
+    session.run("mypy", "examples/chat/app.py")
     session.run("mypy", "tests-integration")
     session.run(
         "mypy",
@@ -271,7 +272,7 @@ def docs(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Smoke-test every example under gunicorn, with every package installed."""
     _install_everything(session)
-    session.install("pytest", *SERVER_TOOLS)
+    session.install("pytest", "python-socketio[client]", *SERVER_TOOLS)
     session.run("pytest", "examples", *session.posargs)
 
 

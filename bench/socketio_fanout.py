@@ -26,7 +26,7 @@ import typing as t
 import urllib.request
 from pathlib import Path
 
-APP = '''
+APP = """
 from erlen import Erlen
 from erlen_socketio import SocketIO
 import os
@@ -35,7 +35,7 @@ socketio = SocketIO(app, message_queue=os.environ["SIO_QUEUE"], channel="fanout"
 @app.get("/")
 def index():
     return "ok"
-'''
+"""
 
 
 def free_port() -> int:
@@ -68,8 +68,15 @@ def main() -> None:
         Path(tmp, "fanout_app.py").write_text(APP)
         redis_port = free_port()
         redis = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
-             "--save", ""],  # fmt: skip
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(redis_port),
+                "--save",
+                "",
+            ],  # fmt: skip
             stdout=subprocess.DEVNULL,
         )
         stack.callback(redis.terminate)
