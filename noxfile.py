@@ -232,7 +232,9 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """Run mypy --strict and pyright on every package, their type_check tests, and the rest."""
     _install_everything(session)
-    session.install(MYPY, PYRIGHT, "pytest", "gunicorn", "nox", "selenium")
+    session.install(
+        MYPY, PYRIGHT, "pytest", "gunicorn", "nox", "selenium", "websockets"
+    )
     session.run("mypy", *session.posargs)
     # pyright (from PyPI) runs on the machine's Node.js, fetching its npm package.
     session.run("pyright")

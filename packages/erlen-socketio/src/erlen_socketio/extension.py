@@ -28,6 +28,7 @@ import typing as t
 import weakref
 
 import socketio
+from socketio.exceptions import ConnectionError as SocketIOConnectionError
 
 from erlen.ctx import RequestContext
 from erlen.ext import DeployProblem
@@ -863,7 +864,7 @@ def _leave(ctx: RequestContext, token: t.Any, state: SocketIOState) -> None:
 
 
 def _handle_error(state: SocketIOState, namespace: str, error: Exception) -> t.Any:
-    if isinstance(error, (ConnectionRefusedError, socketio.exceptions.ConnectionError)):
+    if isinstance(error, (ConnectionRefusedError, SocketIOConnectionError)):
         raise error
     handler = state.socketio.error_handler_for(namespace)
     if handler is None:

@@ -12,7 +12,7 @@ import importlib
 import inspect
 import typing as t
 
-import socketio
+from socketio.exceptions import ConnectionRefusedError as SocketIORefused
 
 from ._context import optional_handling
 
@@ -37,7 +37,7 @@ def is_authenticated() -> bool:
 
 def _refuse(event: str) -> None:
     if event == "connect":
-        raise socketio.exceptions.ConnectionRefusedError("unauthorized")
+        raise SocketIORefused("unauthorized")
     handling = optional_handling()
     if handling is not None:
         from .helpers import disconnect
@@ -95,7 +95,7 @@ def login_required(target: T) -> T:
                 return None
 
             target.on_connect = _guard(on_connect, "connect")  # type: ignore[attr-defined]
-        return target
+        return t.cast(T, target)
     if callable(target):
         return t.cast(T, _guard(target, None))
     raise TypeError("login_required decorates a handler function or a Namespace class")

@@ -6,6 +6,7 @@ import inspect
 import typing as t
 
 import socketio
+from socketio.exceptions import ConnectionError as SocketIOConnectionError
 
 from ._context import Pending
 from .extension import dispatch
@@ -110,7 +111,7 @@ def _user_args(
 def _error(ns: Namespace, error: Exception) -> t.Any:
     on_error = getattr(ns, "error", None)
     if on_error is None or isinstance(
-        error, (ConnectionRefusedError, socketio.exceptions.ConnectionError)
+        error, (ConnectionRefusedError, SocketIOConnectionError)
     ):
         raise error
     return on_error(error)
