@@ -14,6 +14,7 @@ from erlen_socketio import call
 from erlen_socketio import emit
 from erlen_socketio import join_room
 from erlen_socketio import login_required
+from erlen_socketio import Namespace
 from erlen_socketio import SocketIO
 
 app = Erlen(__name__)
@@ -92,3 +93,20 @@ def whoami() -> t.Any:
 @login_required
 def secret() -> str:
     return "secret"
+
+
+class Rooms(Namespace):
+    """A class-based namespace with a sync and an async method."""
+
+    def on_connect(self) -> None:
+        emit("ready", request.namespace)  # type: ignore[attr-defined]
+
+    def on_sync_hello(self, name: str) -> str:
+        return f"hello {name}"
+
+    async def on_async_hello(self, name: str) -> str:
+        await asyncio.sleep(0)
+        return f"async hello {name}"
+
+
+socketio.on_namespace(Rooms("/rooms"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import contextlib
 import http.cookiejar
 import queue
 import typing as t
@@ -116,3 +117,46 @@ def test_login_required_without_erlen_login(
     # event fails on the server (logged) and the client never gets an answer.
     with pytest.raises(socketio.exceptions.TimeoutError):
         client.client.call("secret", timeout=1)
+
+
+def test_class_based_namespace(server: str) -> None:
+    client = socketio.Client(reconnection=False)
+    client.connect(
+        server, namespaces=["/rooms"], transports=["websocket"], wait_timeout=WAIT
+    )
+    try:
+        assert (
+            client.call("sync_hello", "ann", namespace="/rooms", timeout=WAIT)
+            == "hello ann"
+        )
+        assert (
+            client.call("async_hello", "bob", namespace="/rooms", timeout=WAIT)
+            == "async hello bob"
+        )
+    finally:
+        client.disconnect()
+
+
+def test_malformed_and_oversized_packets(server: str, clients: list[Recorder]) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    ws_url = server.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
+    for garbage in ["4zzz", "42[unterminated", "40{", "4", "\x00\x01", "9"]:
+        with connect(ws_url, open_timeout=WAIT) as ws:
+            assert str(ws.recv(timeout=WAIT)).startswith("0{")  # Engine.IO open
+            ws.send(garbage)
+            with contextlib.suppress(ConnectionClosed, TimeoutError):
+                ws.send("40")
+                ws.recv(timeout=1)
+    with connect(ws_url, open_timeout=WAIT, max_size=None) as ws:
+        ws.recv(timeout=WAIT)
+        ws.send("40")
+        ws.recv(timeout=WAIT)  # Socket.IO connect
+        with pytest.raises(ConnectionClosed):
+            ws.send("42" + '["sync_echo","' + "x" * 2_000_000 + '"]')
+            for _ in range(10):
+                ws.recv(timeout=WAIT)
+    good = Recorder(server, ["websocket"])
+    clients.append(good)
+    assert good.call("sync_echo", "still here")["x"] == "still here"
