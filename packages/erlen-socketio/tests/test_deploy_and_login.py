@@ -133,3 +133,45 @@ def test_login_required_without_erlen_login(
 def test_run_refuses_werkzeug_in_production(app: Erlen, socketio: SocketIO) -> None:
     with pytest.raises(RuntimeError, match="allow_unsafe_werkzeug"):
         socketio.run(app)
+
+
+def test_run_and_stop_serve_websockets(app: Erlen, socketio: SocketIO) -> None:
+    import threading
+
+    import socketio as sio
+
+    from erlen_socketio import emit
+
+    @socketio.event
+    def hello() -> str:
+        emit("hi")
+        return "hello"
+
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    thread = threading.Thread(
+        target=socketio.run,
+        args=(app,),
+        kwargs={"port": port, "allow_unsafe_werkzeug": True},
+        daemon=True,
+    )
+    thread.start()
+    client = sio.Client(reconnection=False)
+    for _ in range(100):  # bounded: until the server listens
+        try:
+            client.connect(f"http://127.0.0.1:{port}", transports=["websocket"])
+            break
+        except sio.exceptions.ConnectionError:
+            threading.Event().wait(0.1)
+    try:
+        assert client.call("hello", timeout=10) == "hello"
+    finally:
+        client.disconnect()
+        socketio.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+    with pytest.raises(RuntimeError, match="none runs"):
+        socketio.stop()

@@ -135,6 +135,9 @@ class SocketIO(Extension[SocketIOState]):
         self._last: SocketIOState | None = None
         self.server: t.Any = None
         self._made_manager: t.Any = None
+        self._dev_server: t.Any = None
+        #: Disconnect reasons handlers receive (``reason.CLIENT_DISCONNECT``...).
+        self.reason = socketio.Server.reason
         self._configure(kwargs)
         if app is not None or self.message_queue is not None:
             self.init_app(app)
@@ -532,6 +535,9 @@ class SocketIO(Extension[SocketIOState]):
     ) -> None:
         """Serve ``app`` with Werkzeug's development server (threads, WebSocket included).
 
+        ``log_output`` is accepted for Flask-SocketIO's signature; Werkzeug logs
+        requests through the ``werkzeug`` logger.
+
         For production use gunicorn (``--worker-class gthread``) or an ASGI
         server; see the Socket.IO guide. ``port`` defaults to ``SERVER_NAME``'s
         port, else 5000.
@@ -558,15 +564,26 @@ class SocketIO(Extension[SocketIOState]):
                     " (--worker-class gthread) or uvicorn, or pass"
                     " allow_unsafe_werkzeug=True to run it anyway."
                 )
-        run_simple(
-            host,
-            port,
-            app,
-            use_reloader=use_reloader,
-            use_debugger=False,
-            threaded=True,
-            **kwargs,
-        )
+        if use_reloader:
+            run_simple(host, port, app, use_reloader=True, threaded=True, **kwargs)
+            return
+        from werkzeug.serving import make_server
+
+        self._dev_server = make_server(host, port, app, threaded=True, **kwargs)
+        try:
+            self._dev_server.serve_forever()
+        finally:
+            self._dev_server.server_close()
+            self._dev_server = None
+
+    def stop(self) -> None:
+        """Stop the server :meth:`run` started (call it from a handler or a thread)."""
+        server = self._dev_server
+        if server is None:
+            raise RuntimeError(
+                "stop() stops the server socketio.run() started; none runs"
+            )
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     def test_client(
         self,
