@@ -110,3 +110,19 @@ class Rooms(Namespace):
 
 
 socketio.on_namespace(Rooms("/rooms"))
+
+
+@socketio.on("fail", namespace="/errors")
+def fail() -> None:
+    raise ValueError("sync failure")
+
+
+@socketio.on("async_fail", namespace="/errors")
+async def async_fail() -> None:
+    raise ValueError("async failure")
+
+
+@socketio.on_error("/errors")
+async def on_errors(error: Exception) -> str:
+    await asyncio.sleep(0)
+    return f"handled {error}"

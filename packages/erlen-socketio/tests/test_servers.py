@@ -160,3 +160,17 @@ def test_malformed_and_oversized_packets(server: str, clients: list[Recorder]) -
     good = Recorder(server, ["websocket"])
     clients.append(good)
     assert good.call("sync_echo", "still here")["x"] == "still here"
+
+
+def test_async_error_handler(server: str) -> None:
+    client = socketio.Client(reconnection=False)
+    client.connect(
+        server, namespaces=["/errors"], transports=["websocket"], wait_timeout=WAIT
+    )
+    try:
+        for event in ("fail", "async_fail"):
+            kind = "async failure" if event == "async_fail" else "sync failure"
+            answer = client.call(event, namespace="/errors", timeout=WAIT)
+            assert answer == f"handled {kind}"
+    finally:
+        client.disconnect()

@@ -880,12 +880,21 @@ def _leave(ctx: RequestContext, token: t.Any, state: SocketIOState) -> None:
         ctx.pop(None)
 
 
-def _handle_error(state: SocketIOState, namespace: str, error: Exception) -> t.Any:
+def _handle_error(
+    state: SocketIOState, namespace: str, error: Exception, on_loop: bool = False
+) -> t.Any:
+    """The namespace's error handler's answer to ``error``, or ``error`` re-raised.
+
+    An ``async def`` error handler is awaited on the loop (``on_loop``: the
+    caller awaits what this returns), else run to completion here.
+    """
     if isinstance(error, (ConnectionRefusedError, SocketIOConnectionError)):
         raise error
     handler = state.socketio.error_handler_for(namespace)
     if handler is None:
         raise error
+    if inspect.iscoroutinefunction(handler) and not on_loop and state.app is not None:
+        return state.app.ensure_sync(handler)(error)
     return handler(error)
 
 
@@ -943,6 +952,7 @@ async def dispatch_async(
         try:
             return await handler(*args)
         except Exception as e:
-            return _handle_error(state, namespace, e)
+            rv = _handle_error(state, namespace, e, on_loop=True)
+            return await rv if inspect.isawaitable(rv) else rv
     finally:
         _leave(ctx, token, state)
