@@ -335,3 +335,52 @@ def test_bogus_polling_requests_park_no_thread(
     finally:
         for sock in waiting:
             sock.close()
+
+
+def test_logout_disconnects_the_users_sockets_in_every_process(
+    serve: Serve, redis_url: str
+) -> None:
+    pytest.importorskip("erlen_login", reason="erlen-login is not installed")
+    import urllib.request
+
+    url = serve("uvicorn", workers=2, queue_url=redis_url, SIO_CHANNEL="logout")
+    response = urllib.request.urlopen(
+        urllib.request.Request(f"{url}/login/ann", method="POST"), timeout=WAIT
+    )
+    cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+    clients: dict[int, t.Any] = {}
+    try:
+        for _ in range(30):  # bounded: until both processes hold one of ann's sockets
+            pids: queue.Queue[dict[str, int]] = queue.Queue()
+            client = socketio.Client(reconnection=False)
+            client.on("hello", pids.put, namespace="/private")
+            client.connect(
+                url,
+                namespaces=["/private"],
+                transports=["websocket"],
+                headers={"Cookie": cookie},
+                wait_timeout=WAIT,
+            )
+            pid = pids.get(timeout=WAIT)["pid"]
+            if pid in clients:
+                client.disconnect()
+            else:
+                clients[pid] = client
+            if len(clients) == 2:
+                break
+        assert len(clients) == 2, "every connection went to one worker"
+        urllib.request.urlopen(
+            urllib.request.Request(
+                f"{url}/logout", method="POST", headers={"Cookie": cookie}
+            ),
+            timeout=WAIT,
+        ).close()
+        for client in clients.values():
+            deadline = time.monotonic() + WAIT
+            while client.connected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not client.connected
+    finally:
+        for client in clients.values():
+            if client.connected:
+                client.disconnect()

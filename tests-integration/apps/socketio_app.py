@@ -45,6 +45,18 @@ if erlen_login is not None:
         erlen_login.login_user(User(name))
         return name
 
+    @app.post("/logout")
+    def logout() -> str:
+        """Log out: erlen-socketio disconnects the user's sockets in every process."""
+        erlen_login.logout_user()
+        return ""
+
+
+@socketio.on("connect", namespace="/private")
+@login_required
+def private_connect() -> None:
+    emit("hello", {"pid": os.getpid()})
+
 
 @app.get("/")
 def index() -> str:

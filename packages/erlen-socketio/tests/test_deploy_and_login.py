@@ -6,6 +6,7 @@ import sys
 import types
 import typing as t
 
+import blinker
 import pytest
 
 from erlen import Erlen
@@ -13,6 +14,7 @@ from erlen import session
 from erlen.checks import run_deploy_checks
 from erlen_socketio import login_required
 from erlen_socketio import Namespace
+from erlen_socketio import rooms
 from erlen_socketio import SocketIO
 
 
@@ -48,6 +50,9 @@ class FakeUser:
     def is_authenticated(self) -> bool:
         return self.name is not None
 
+    def get_id(self) -> str | None:
+        return self.name
+
 
 @pytest.fixture
 def fake_login(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,6 +61,7 @@ def fake_login(monkeypatch: pytest.MonkeyPatch) -> None:
 
     module = types.ModuleType("erlen_login")
     module.current_user = LocalProxy(lambda: FakeUser(session.get("user")))  # type: ignore[attr-defined]
+    module.user_logged_out = blinker.Namespace().signal("logged-out")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "erlen_login", module)
 
 
@@ -175,3 +181,25 @@ def test_run_and_stop_serve_websockets(app: Erlen, socketio: SocketIO) -> None:
     assert not thread.is_alive()
     with pytest.raises(RuntimeError, match="none runs"):
         socketio.stop()
+
+
+def test_logout_disconnects_the_users_sockets(app: Erlen, fake_login: None) -> None:
+    socketio = SocketIO(app)  # made after erlen-login is importable: hooks logout
+
+    @socketio.on("connect")
+    @login_required
+    def connect() -> None:
+        return None
+
+    @socketio.event
+    def my_rooms() -> list[str]:
+        return rooms()
+
+    ann = [socketio.test_client(app, flask_test_client=login(app, "ann")) for _ in "ab"]
+    bob = socketio.test_client(app, flask_test_client=login(app, "bob"))
+    assert "erlen-user:ann" in ann[0].emit("my_rooms", callback=True)
+    sys.modules["erlen_login"].user_logged_out.send(app, user=FakeUser("ann"))  # type: ignore[union-attr]
+    assert not any(client.is_connected() for client in ann)
+    assert bob.is_connected()
+    socketio.disconnect_user("bob")
+    assert not bob.is_connected()

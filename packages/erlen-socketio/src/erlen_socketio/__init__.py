@@ -19,6 +19,7 @@ from ._context import Pending as Pending
 from .extension import ManagedSession as ManagedSession
 from .extension import SocketIO as SocketIO
 from .extension import SocketIOState as SocketIOState
+from .extension import user_room as user_room
 from .helpers import call as call
 from .helpers import close_room as close_room
 from .helpers import disconnect as disconnect
@@ -48,4 +49,5 @@ __all__ = [
     "login_required",
     "rooms",
     "send",
+    "user_room",
 ]

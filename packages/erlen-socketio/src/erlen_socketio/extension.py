@@ -21,9 +21,11 @@ import collections.abc as cabc
 import dataclasses
 import functools
 import inspect
+import json
 import os
 import sys
 import threading
+import time
 import typing as t
 import weakref
 
@@ -84,6 +86,8 @@ class SocketIOState:
     #: The ASGI server's event loop, once it called the app.
     loop: asyncio.AbstractEventLoop | None = None
     asgi_entry: t.Any = None
+    #: Whether this process listens for ``disconnect_user`` requests.
+    user_listener: bool = False
 
     @property
     def active_server(self) -> t.Any:
@@ -199,7 +203,13 @@ class SocketIO(Extension[SocketIOState]):
         return state
 
     def setup_app(self, app: Erlen, state: SocketIOState) -> None:
-        """Serve the Socket.IO path under ``app.wsgi_app`` and ``app.asgi_app``."""
+        """Serve the Socket.IO path under ``app.wsgi_app`` and ``app.asgi_app``.
+
+        With erlen-login installed, a user who logs out is disconnected too.
+        """
+        from .login import on_logout
+
+        on_logout(app, self.disconnect_user)
         mode = self.server_options.get("async_mode")
         if mode != "asgi":
             original = getattr(app.wsgi_app, "_erlen_socketio_wrapped", app.wsgi_app)
@@ -496,6 +506,31 @@ class SocketIO(Extension[SocketIOState]):
         rv = run_on(state, self._server(state), "close_room", room, namespace or "/")
         return rv if isinstance(rv, Pending) else Pending()
 
+    def disconnect_user(self, user_id: t.Any, namespace: str | None = None) -> None:
+        """Disconnect every connection of a logged-in user, in every process.
+
+        Connections are known by user once a :func:`login_required` connect
+        handler (or namespace) accepted them, or after
+        ``join_room(user_room(user_id))``. With a Redis ``message_queue`` the
+        request reaches every process; without one, this process only.
+        erlen-login's ``logout_user()`` calls it for the user who logs out.
+        """
+        state = self._state()
+        room = user_room(user_id)
+        if self.message_queue is not None and self.message_queue.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            import redis
+
+            client = redis.Redis.from_url(self.message_queue)
+            try:
+                message = {"room": room, "namespace": namespace}
+                client.publish(_user_channel(self.channel), json.dumps(message))
+            finally:
+                client.close()
+            return
+        _disconnect_room(state, room, namespace)
+
     # -- running ------------------------------------------------------------------
 
     def start_background_task(
@@ -691,6 +726,90 @@ class PollGuard:
         return self.app(environ, start_response)
 
 
+def user_room(user_id: t.Any) -> str:
+    """The room that holds a logged-in user's connections (see ``disconnect_user``)."""
+    return f"erlen-user:{user_id}"
+
+
+def _user_channel(channel: str) -> str:
+    return f"{channel}:erlen-disconnect-user"
+
+
+def _disconnect_room(state: SocketIOState, room: str, namespace: str | None) -> None:
+    """Disconnect this process's clients in ``room`` (every namespace by default)."""
+    server = state.active_server
+    if is_async_server(server) and state.loop is not None:
+        asyncio.run_coroutine_threadsafe(
+            _disconnect_room_async(server, room, namespace), state.loop
+        ).result()
+        return
+    for ns, sid in _participants(server, room, namespace):
+        server.disconnect(sid, namespace=ns, ignore_queue=True)
+
+
+async def _disconnect_room_async(
+    server: t.Any, room: str, namespace: str | None
+) -> None:
+    for ns, sid in _participants(server, room, namespace):
+        await server.disconnect(sid, namespace=ns, ignore_queue=True)
+
+
+def _participants(
+    server: t.Any, room: str, namespace: str | None
+) -> list[tuple[str, str]]:
+    manager = server.manager
+    namespaces = [namespace] if namespace else list(manager.get_namespaces())
+    return [
+        (ns, sid)
+        for ns in namespaces
+        for sid, _ in list(manager.get_participants(ns, room))
+    ]
+
+
+def _listen_for_user_disconnects(state: SocketIOState) -> None:
+    """In a daemon thread: disconnect this process's clients that another asked for."""
+    import redis
+
+    socketio_ = state.socketio
+    url = socketio_.message_queue
+    if url is None:  # pragma: no cover - only started with a queue
+        return
+    while True:
+        try:
+            pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(_user_channel(socketio_.channel))
+            for message in pubsub.listen():  # type: ignore[no-untyped-call]
+                try:
+                    data = json.loads(message["data"])
+                    _disconnect_room(state, str(data["room"]), data.get("namespace"))
+                except Exception:
+                    state.server.logger.exception("could not disconnect a user")
+        except Exception:  # the connection to Redis dropped: retry
+            state.server.logger.exception("lost Redis; listening again in 1 s")
+            time.sleep(1)
+
+
+def _start_user_listener(state: SocketIOState) -> None:
+    """Start :func:`_listen_for_user_disconnects` once per process and app."""
+    with _listener_lock:
+        if state.user_listener or state.socketio.message_queue is None:
+            return
+        if not state.socketio.message_queue.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            return
+        state.user_listener = True
+    threading.Thread(
+        target=_listen_for_user_disconnects,
+        args=(state,),
+        daemon=True,
+        name="erlen-socketio-users",
+    ).start()
+
+
+_listener_lock = threading.Lock()
+
+
 def _configured_workers() -> int:
     """How many worker processes the environment asks for (``WEB_CONCURRENCY``)."""
     try:
@@ -853,6 +972,8 @@ def _prepare(
     environ = server.get_environ(sid, namespace)
     if environ is None or app is None:
         return None
+    if event == "connect" and not state.user_listener:
+        _start_user_listener(state)
     ctx = RequestContext(app, environ)
     if state.socketio.manage_session:
         _session_for(state, environ, ctx)

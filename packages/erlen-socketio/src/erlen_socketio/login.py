@@ -11,10 +11,12 @@ import functools
 import importlib
 import inspect
 import typing as t
+import weakref
 
 from socketio.exceptions import ConnectionRefusedError as SocketIORefused
 
 from ._context import optional_handling
+from ._context import Pending
 
 T = t.TypeVar("T")
 
@@ -45,6 +47,46 @@ def _refuse(event: str) -> None:
         disconnect()
 
 
+def _join_user_room() -> t.Any:
+    """Put the connection in its user's room, so ``disconnect_user`` finds it."""
+    from .extension import user_room
+    from .helpers import join_room
+
+    user_id = getattr(_current_user(), "get_id", lambda: None)()
+    if user_id is None:
+        return Pending()
+    return join_room(user_room(user_id))
+
+
+_logout_hooks: weakref.WeakSet[t.Any] = weakref.WeakSet()
+
+
+def on_logout(app: t.Any, disconnect_user: t.Callable[[t.Any], None]) -> None:
+    """With erlen-login installed, disconnect a user's sockets when they log out."""
+    if app in _logout_hooks:
+        return
+    try:
+        signal = importlib.import_module("erlen_login").user_logged_out
+    except (ImportError, AttributeError):
+        return
+    _logout_hooks.add(app)
+
+    def logged_out(sender: t.Any, **kwargs: t.Any) -> None:
+        user = kwargs.get("user")
+        get_id = getattr(user, "get_id", None)
+        user_id = get_id() if callable(get_id) else None
+        if user_id is None:
+            return
+        try:
+            disconnect_user(user_id)
+        except Exception:
+            app.logger.exception(
+                "could not disconnect the sockets of a logged-out user"
+            )
+
+    signal.connect(logged_out, sender=app, weak=False)
+
+
 def _guard(func: t.Callable[..., t.Any], event: str | None) -> t.Callable[..., t.Any]:
     def event_name() -> str:
         if event is not None:
@@ -60,6 +102,8 @@ def _guard(func: t.Callable[..., t.Any], event: str | None) -> t.Callable[..., t
             if not is_authenticated():
                 _refuse(event_name())
                 return None
+            if event_name() == "connect":
+                await _join_user_room()
             return await func(*args, **kwargs)
 
         return async_guarded
@@ -69,6 +113,8 @@ def _guard(func: t.Callable[..., t.Any], event: str | None) -> t.Callable[..., t
         if not is_authenticated():
             _refuse(event_name())
             return None
+        if event_name() == "connect":
+            _join_user_room()
         return func(*args, **kwargs)
 
     return guarded
