@@ -156,7 +156,17 @@ def serve(tmp_path: Path) -> cabc.Iterator[Serve]:
             log = tmp_path / f"{kind}-{count}.log"
             env = {**env, "SIO_QUEUE": queue_url or ""}
             process = stack.enter_context(_running(command, log, env))
-            _wait(process, log, lambda: _answers(port))
+            started = (
+                "Application startup complete"
+                if kind == "uvicorn"
+                else "Booting worker"
+            )
+
+            def ready() -> bool:
+                booted = log.read_text(errors="replace").count(started)
+                return booted >= workers and _answers(port)
+
+            _wait(process, log, ready)
             return f"http://127.0.0.1:{port}"
 
         yield start
@@ -204,6 +214,7 @@ def clients_on_two_processes(
         other = connect(url)
         if other.pid != first.pid:
             return first, other
+        time.sleep(0.1)  # let the other worker's accept loop win one
     pytest.fail(f"{tries} connections all went to worker {first.pid}")
 
 
@@ -364,6 +375,7 @@ def test_logout_disconnects_the_users_sockets_in_every_process(
             pid = pids.get(timeout=WAIT)["pid"]
             if pid in clients:
                 client.disconnect()
+                time.sleep(0.1)  # let the other worker's accept loop win one
             else:
                 clients[pid] = client
             if len(clients) == 2:
