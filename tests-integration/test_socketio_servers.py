@@ -31,6 +31,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from liveserver import Client
 from liveserver import require_server
 
 pytestmark = pytest.mark.server
@@ -38,6 +39,8 @@ pytestmark = pytest.mark.server
 HERE = Path(__file__).parent
 WAIT = 10.0
 READY_TIMEOUT = 20.0
+
+from test_browser import browser  # noqa: E402,F401  (headless Chromium, as for the demo)
 
 socketio = pytest.importorskip("socketio", reason="python-socketio is not installed")
 pytest.importorskip("erlen_socketio", reason="erlen-socketio is not installed")
@@ -396,3 +399,73 @@ def test_logout_disconnects_the_users_sockets_in_every_process(
         for client in clients.values():
             if client.connected:
                 client.disconnect()
+
+
+def test_chat_example_in_a_browser(
+    browser: t.Any,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """examples/chat in headless Chromium, with python-socketio's client as a second user."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    require_server(
+        "uvicorn",
+        importlib.util.find_spec("uvicorn") is not None,
+        "pip install uvicorn",
+    )
+    port = free_port()
+    log = tmp_path / "chat.log"
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "app:app",
+    ]
+    chat = HERE.parent / "examples" / "chat"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, cwd=chat, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait(process, log, lambda: _answers(port))
+        url = f"http://127.0.0.1:{port}"
+        browser.get(url)
+        browser.find_element(By.NAME, "name").send_keys("ann")
+        browser.find_element(By.TAG_NAME, "button").click()
+
+        def shows(text: str) -> None:
+            WebDriverWait(browser, WAIT).until(
+                lambda d: text in d.find_element(By.ID, "log").text,
+                f"the page never showed {text!r}",
+            )
+
+        shows("ann joined lobby")
+        bob_browser = Client(url)
+        assert bob_browser.post("/login", form={"name": "bob"}).status == 302
+        cookie = "; ".join(f"{c.name}={c.value}" for c in bob_browser.cookies)
+        bob = socketio.Client(reconnection=False)
+        heard: queue.Queue[dict[str, str]] = queue.Queue()
+        bob.on("message", heard.put)
+        bob.connect(
+            url, transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=WAIT
+        )
+        try:
+            assert bob.call("join", "lobby", timeout=WAIT) == "joined"
+            shows("bob joined lobby")
+            bob.call("say", ("lobby", "hi ann"), timeout=WAIT)
+            shows("[lobby] bob: hi ann")
+            assert heard.get(timeout=WAIT)["text"] == "hi ann"
+            browser.find_element(By.ID, "text").send_keys("hello bob\n")
+            assert heard.get(timeout=WAIT) == {
+                "room": "lobby",
+                "name": "ann",
+                "text": "hello bob",
+            }
+        finally:
+            bob.disconnect()
+    finally:
+        process.terminate()
+        process.wait(10)
