@@ -385,11 +385,11 @@ class SocketIO(Extension[SocketIOState]):
         handling = optional_handling()
         if handling is not None and handling.state.socketio is self:
             return handling.state
-        from erlen.globals import _cv_app
+        from erlen import current_app
+        from erlen import has_app_context
 
-        ctx = _cv_app.get(None)
-        if ctx is not None:
-            state = ctx.app.extensions.get(self.name)
+        if has_app_context():
+            state = current_app.extensions.get(self.name)
             if isinstance(state, SocketIOState) and state.socketio is self:
                 return state
         if self._last is None:
