@@ -227,7 +227,10 @@ for _package in PACKAGES.values():
 def integration(session: nox.Session) -> None:
     """Run tests-integration/: every package together, behind real servers."""
     _install_everything(session)
-    session.install("pytest", "selenium", "psycopg[binary]", *SERVER_TOOLS)
+    # python-socketio's client drives erlen-socketio's servers.
+    session.install(
+        "pytest", "selenium", "psycopg[binary]", "python-socketio[client]", *SERVER_TOOLS
+    )
     session.run("pytest", "tests-integration", *session.posargs)
 
 
@@ -260,6 +263,7 @@ def typecheck(session: nox.Session) -> None:
         "examples/rest/petstore.py",
     )
     session.run("mypy", "examples/websocket/app.py")
+    session.run("mypy", "examples/chat/app.py")
     session.run("mypy", "tests-integration")
     session.run("mypy", "compat")
     session.run(
@@ -288,7 +292,7 @@ def docs(session: nox.Session) -> None:
 def examples(session: nox.Session) -> None:
     """Smoke-test every example under gunicorn, with every package installed."""
     _install_everything(session)
-    session.install("pytest", *SERVER_TOOLS)
+    session.install("pytest", "python-socketio[client]", *SERVER_TOOLS)
     session.run("pytest", "examples", *session.posargs)
 
 

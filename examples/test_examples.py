@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import contextlib
 import importlib.util
 import socket
 import subprocess
@@ -90,9 +91,9 @@ def test_factory_rejects_an_empty_name_on_the_same_page(factory: LiveServer) -> 
     assert '<form method="post">' in reply.text
 
 
-@pytest.fixture
-def websocket_example(tmp_path: Path) -> cabc.Iterator[int]:
-    """The websocket example under uvicorn (an ASGI server); yields its port."""
+@contextlib.contextmanager
+def _uvicorn(folder: Path, tmp_path: Path) -> cabc.Iterator[int]:
+    """Serve ``folder``'s ``app:app`` with uvicorn (an ASGI server); yield its port."""
     require_server(
         "uvicorn",
         importlib.util.find_spec("uvicorn") is not None,
@@ -104,7 +105,7 @@ def websocket_example(tmp_path: Path) -> cabc.Iterator[int]:
     log = (tmp_path / "uvicorn.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port)],
-        cwd=EXAMPLES / "websocket",
+        cwd=folder,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -123,6 +124,13 @@ def websocket_example(tmp_path: Path) -> cabc.Iterator[int]:
         process.terminate()
         process.wait(15)
         log.close()
+
+
+@pytest.fixture
+def websocket_example(tmp_path: Path) -> cabc.Iterator[int]:
+    """The websocket example under uvicorn (an ASGI server); yields its port."""
+    with _uvicorn(EXAMPLES / "websocket", tmp_path) as port:
+        yield port
 
 
 def test_websocket_chat_broadcasts(websocket_example: int) -> None:
@@ -146,3 +154,48 @@ def test_websocket_chat_broadcasts(websocket_example: int) -> None:
             assert ada.recv(timeout=30) == "bob: hello"
             assert bob.recv(timeout=30) == "bob: hello"
         assert ada.recv(timeout=30) == "bob left"
+
+
+@pytest.fixture
+def chat_example(tmp_path: Path) -> cabc.Iterator[int]:
+    """The Socket.IO chat example under uvicorn; yields its port."""
+    with _uvicorn(EXAMPLES / "chat", tmp_path) as port:
+        yield port
+
+
+def test_socketio_chat_rooms_for_signed_in_users(chat_example: int) -> None:
+    socketio = pytest.importorskip(
+        "socketio", reason="python-socketio is not installed"
+    )
+    import queue
+
+    url = f"http://127.0.0.1:{chat_example}"
+    assert "Sign in" in Client(url).get("/").text
+    stranger = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError, match="failed to connect"):
+        stranger.connect(url, transports=["websocket"], wait_timeout=30)
+
+    users = []
+    for name in ("ada", "bob"):
+        browser = Client(url)
+        browser.post("/login", form={"name": name})
+        assert f"Chat as {name}" in browser.get("/").text
+        cookie = "; ".join(f"{c.name}={c.value}" for c in browser.cookies)
+        received: queue.Queue[object] = queue.Queue()
+        user = socketio.Client(reconnection=False)
+        user.on("message", received.put)
+        user.connect(
+            url, transports=["websocket"], headers={"Cookie": cookie}, wait_timeout=30
+        )
+        assert user.call("join", "lobby", timeout=30) == "joined"
+        users.append((user, received))
+    try:
+        (ada, ada_got), (bob, bob_got) = users
+        assert ada.call("say", ("lobby", "hello"), timeout=30) == "sent"
+        expected = {"room": "lobby", "name": "ada", "text": "hello"}
+        assert bob_got.get(timeout=30) == expected
+        assert ada_got.get(timeout=30) == expected
+        assert bob.call("join", "nowhere", timeout=30) == "no such room"
+    finally:
+        for user, _ in users:
+            user.disconnect()
