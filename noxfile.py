@@ -229,7 +229,11 @@ def integration(session: nox.Session) -> None:
     _install_everything(session)
     # python-socketio's client drives erlen-socketio's servers.
     session.install(
-        "pytest", "selenium", "psycopg[binary]", "python-socketio[client]", *SERVER_TOOLS
+        "pytest",
+        "selenium",
+        "psycopg[binary]",
+        "python-socketio[client]",
+        *SERVER_TOOLS,
     )
     session.run("pytest", "tests-integration", *session.posargs)
 
