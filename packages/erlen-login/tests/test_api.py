@@ -80,7 +80,7 @@ def test_state_in_extensions_and_on_app(
 
 
 def test_unregistered_manager_gets_a_clear_error(app: Erlen) -> None:
-    with pytest.raises(ExtensionError, match="not the one registered"):
+    with pytest.raises(ExtensionError, match="not registered with this app"):
         LoginManager().get_state(app)
 
 

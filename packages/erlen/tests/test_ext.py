@@ -263,8 +263,8 @@ def test_second_unregistered_instance_gets_a_clear_error() -> None:
     assert registered.get_state(app) is app.extensions["greeter"]
     with pytest.raises(
         ExtensionError,
-        match="registered on this app .* by another Greeter instance; call init_app"
-        " with this Greeter instance or use the registered one",
+        match="not registered with this app .* registered by another Greeter"
+        r" instance\. Call init_app\(app\) with this instance",
     ):
         other.get_state(app)
     with app.app_context(), pytest.raises(ExtensionError, match="another Greeter"):

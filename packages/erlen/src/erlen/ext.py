@@ -168,9 +168,10 @@ class Extension(t.Generic[StateT]):
         if owner is not None and owner is not self:
             cls = type(self).__name__
             raise ExtensionError(
-                f"The {self.name!r} extension is registered on this app"
-                f" ({app.name!r}) by another {type(owner).__name__} instance; call"
-                f" init_app with this {cls} instance or use the registered one."
+                f"This {cls} instance is not registered with this app ({app.name!r}):"
+                f" the {self.name!r} extension was registered by another"
+                f" {type(owner).__name__} instance. Call init_app(app) with this"
+                " instance, or use the registered one."
             )
         return t.cast(StateT, state)
 
