@@ -9,6 +9,9 @@ import pytest
 import erlen
 from erlen.checks import run_deploy_checks
 
+#: Through the WSGI and the ASGI entry, the apps made in helpers too.
+pytestmark = pytest.mark.usefixtures("any_app_entry")
+
 
 def _app(limit: object) -> erlen.Erlen:
     app = erlen.Erlen(__name__)

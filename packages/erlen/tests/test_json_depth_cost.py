@@ -9,6 +9,9 @@ import pytest
 import erlen
 import erlen.wrappers
 
+#: Through the WSGI and the ASGI entry, the apps made in helpers too.
+pytestmark = pytest.mark.usefixtures("any_app_entry")
+
 
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -41,8 +41,8 @@ from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
-from .asgi import mark_coroutine_function
 from ._werkzeug_compat import new_map_adapter
+from .asgi import mark_coroutine_function
 from .config import check_limit_types
 from .config import Config
 from .config import ConfigAttribute
@@ -137,9 +137,21 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
 
 class _HookChain:
     """The hooks that apply to requests of one blueprint, in the order they run,
-    as the registries were at :attr:`version` of the app's setup."""
+    as the registries were at :attr:`version` of the app's setup.
 
-    __slots__ = ("version", "url_value_preprocessors", "before", "after", "teardown")
+    The one place that orders hooks: :attr:`before` and the others are wrapped
+    with ``ensure_sync`` for the sync pipeline; :attr:`raw_before` is the same
+    hooks unwrapped, for the ASGI entry, which awaits async ones on its loop.
+    """
+
+    __slots__ = (
+        "version",
+        "url_value_preprocessors",
+        "raw_before",
+        "before",
+        "after",
+        "teardown",
+    )
 
     def __init__(self, app: Erlen, blueprint: str | None) -> None:
         self.version = app._setup_version.n
@@ -150,9 +162,10 @@ class _HookChain:
         self.url_value_preprocessors = tuple(
             f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
         )
-        self.before = tuple(
-            sync(f) for n in outer_first for f in app.before_request_funcs.get(n, ())
+        self.raw_before = tuple(
+            f for n in outer_first for f in app.before_request_funcs.get(n, ())
         )
+        self.before = tuple(sync(f) for f in self.raw_before)
         self.after = tuple(
             sync(f)
             for n in inner_first
