@@ -159,10 +159,10 @@ class _HookChain:
         outer_first = (None, *reversed(chain))
         inner_first = (*chain, None)
         sync = app.ensure_sync
-        self.url_value_preprocessors = tuple(
+        self.url_value_preprocessors: tuple[t.Callable[..., t.Any], ...] = tuple(
             f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
         )
-        self.raw_before = tuple(
+        self.raw_before: tuple[t.Callable[..., t.Any], ...] = tuple(
             f for n in outer_first for f in app.before_request_funcs.get(n, ())
         )
         self.before = tuple(sync(f) for f in self.raw_before)
