@@ -685,6 +685,8 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     and popped on the loop and an async view is awaited directly; otherwise
     the request's sync steps share one context, so teardown runs in the pool.
     """
+    if not app._got_first_request:
+        check_limit_types(app.config)  # before a limit is used to read the body
     declared = _declared_length(scope)
     body = await read_body(receive, app.config["MAX_CONTENT_LENGTH"], declared)
     if body is _DISCONNECTED:
@@ -787,6 +789,7 @@ async def handle_lifespan(
         kind = message["type"]
         if kind == "lifespan.startup":
             try:
+                check_limit_types(app.config)  # a wrong type fails at startup
                 await run_serving_hooks(app, startup=True)
             except BaseException as e:
                 app.logger.exception("Error while starting to serve")
