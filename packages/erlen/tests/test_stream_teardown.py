@@ -402,3 +402,19 @@ def test_asgi_request_without_teardown_functions_is_still_closed(
     sent = _serve(app)
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b"other"
     assert closed == ["/"]
+
+
+def test_propagated_error_releases_a_kept_stream(app: erlen.Erlen) -> None:
+    """With errors propagated (testing), the view's error still reaches teardown."""
+    rec = _Recorder(app)
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+        raise ValueError("view failed")
+
+    with pytest.raises(ValueError, match="view failed"):
+        app.test_client().get("/")
+    rec.assert_once("ValueError")

@@ -705,6 +705,7 @@ class Erlen(Scaffold):
         """Handle one request from start to finish."""
         ctx = self.request_context(environ)
         error: BaseException | None = None
+        app_iter: cabc.Iterable[bytes] | None = None
         try:
             try:
                 ctx.push()
@@ -714,19 +715,16 @@ class Erlen(Scaffold):
                 response = self.handle_exception(e)
             except BaseException as e:
                 error = e
-                release_streams(ctx)
                 raise
-            try:
-                app_iter = response(environ, start_response)
-            except BaseException:
-                release_streams(ctx)
-                raise
+            app_iter = response(environ, start_response)
             if ctx._streams:
                 # Streams hold the teardown: closing the body releases those
                 # that were not sent (replaced, or dropped by an error).
                 app_iter = ReleasingAppIter(app_iter, ctx)
             return app_iter
         finally:
+            if app_iter is None:  # an error escaped: no body will release them
+                release_streams(ctx)
             if "werkzeug.debug.preserve_context" in environ:
                 environ["werkzeug.debug.preserve_context"](_cv_app.get())
                 environ["werkzeug.debug.preserve_context"](_cv_request.get())

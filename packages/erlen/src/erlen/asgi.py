@@ -367,6 +367,7 @@ def _respond_sync(
 ) -> _Started:
     """:meth:`Erlen.wsgi_app` in a pool thread: push, dispatch, pop."""
     error: BaseException | None = None
+    started: _Started | None = None
     try:
         try:
             ctx.push()
@@ -376,14 +377,12 @@ def _respond_sync(
             response = app.handle_exception(e)
         except BaseException as e:
             error = e
-            release_streams(ctx)
             raise
-        try:
-            return _start(response, environ)
-        except BaseException:
-            release_streams(ctx)
-            raise
+        started = _start(response, environ)
+        return started
     finally:
+        if started is None:  # an error escaped: no body will release them
+            release_streams(ctx)
         _preserve(environ)
         if error is not None and app.should_ignore_error(error):
             error = None
@@ -512,6 +511,7 @@ async def _respond_async(
     """:meth:`Erlen.wsgi_app` with the context pushed on the loop and an async view."""
     app = edge.app
     error: BaseException | None = None
+    started: _Started | None = None
     try:
         try:
             edge.context.run(ctx.push)
@@ -525,14 +525,12 @@ async def _respond_async(
             response = await edge.step(_reraised, app.handle_exception, e)
         except BaseException as e:
             error = e
-            edge.context.run(release_streams, ctx)
             raise
-        try:
-            return edge.context.run(_start, response, environ)
-        except BaseException:
-            edge.context.run(release_streams, ctx)
-            raise
+        started = edge.context.run(_start, response, environ)
+        return started
     finally:
+        if started is None:  # an error escaped: no body will release them
+            edge.context.run(release_streams, ctx)
         _preserve_in(edge, environ)
         if error is not None and app.should_ignore_error(error):
             error = None
@@ -651,6 +649,7 @@ async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
     the server's task: for apps whose teardown runs no code of theirs."""
     ctx = app.request_context(environ)
     error: BaseException | None = None
+    started: _Started | None = None
     try:
         try:
             ctx.push()
@@ -664,14 +663,12 @@ async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
             response = await to_thread(app, _reraised, app.handle_exception, e)
         except BaseException as e:
             error = e
-            release_streams(ctx)
             raise
-        try:
-            return _start(response, environ)
-        except BaseException:
-            release_streams(ctx)
-            raise
+        started = _start(response, environ)
+        return started
     finally:
+        if started is None:  # an error escaped: no body will release them
+            release_streams(ctx)
         _preserve(environ)
         if error is not None and app.should_ignore_error(error):
             error = None
