@@ -74,7 +74,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that uses a test client through both entry points.
 
     Tests on the ``app`` fixture get ``entry``; tests that make their own apps
-    get ``any_app_entry``, which sets the client class of every app.
+    (or whose module uses the ``any_app_entry`` fixture, for apps made in
+    helpers) get ``any_app_entry``, which sets the client class of every app.
     """
     if metafunc.definition.get_closest_marker("wsgi_only"):
         return
@@ -86,6 +87,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     if "entry" in metafunc.fixturenames:
         metafunc.parametrize("entry", ENTRY_POINTS, indirect=True)
+    elif "any_app_entry" in metafunc.fixturenames:  # asked for by the module
+        metafunc.parametrize("any_app_entry", ENTRY_POINTS, indirect=True)
     elif "Erlen(" in source or "create_app" in source:
         metafunc.fixturenames.append("any_app_entry")
         metafunc.parametrize("any_app_entry", ENTRY_POINTS, indirect=True)
@@ -102,7 +105,7 @@ def any_app_entry(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> str:
     """The entry point the test clients of every app in the test drive."""
-    entry: str = request.param
+    entry: str = getattr(request, "param", "wsgi")
     if entry == "asgi":
         monkeypatch.setattr(erlen.Erlen, "test_client_class", AsgiClient)
     return entry

@@ -4,12 +4,16 @@ does), before, between and during requests; blueprints; views; config."""
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
 import pytest
 from werkzeug.routing import Rule
 
 import erlen
+
+#: Through the WSGI and the ASGI entry, the apps made in helpers too.
+pytestmark = pytest.mark.usefixtures("any_app_entry")
 
 
 @pytest.fixture
@@ -204,3 +208,72 @@ def test_response_class_and_mimetype_changes_apply(app: erlen.Erlen) -> None:
     assert client.get("/").content_type == "text/plain; charset=utf-8"
     TextResponse.default_mimetype = "text/csv"
     assert client.get("/").content_type == "text/csv; charset=utf-8"
+
+
+def test_hooks_appended_to_registries_reach_async_views(app: erlen.Erlen) -> None:
+    """The ASGI entry awaits async views' hooks itself: from the same chain."""
+    events: list[str] = []
+    bp = erlen.Blueprint("abp", __name__)
+
+    @bp.route("/abp/<int:id>")
+    async def abp_item(id: int) -> str:
+        events.append(f"view {id}")
+        return "abp"
+
+    app.register_blueprint(bp)
+    client = app.test_client()
+    assert client.get("/abp/1").data == b"abp"
+    events.clear()
+
+    async def app_before() -> None:
+        events.append("app before")
+
+    app.before_request_funcs[None].append(app_before)
+    app.before_request_funcs.setdefault("abp", []).append(
+        lambda: events.append("bp before")
+    )
+    app.url_value_preprocessors["abp"].append(
+        lambda endpoint, values: events.append(f"values {values}")
+    )
+    app.after_request_funcs[None].append(_tag("app"))
+    app.after_request_funcs["abp"].append(_tag("bp"))
+    response = client.get("/abp/2")
+    assert events == ["values {'id': 2}", "app before", "bp before", "view 2"]
+    assert response.headers.getlist("X-Hook") == ["bp", "app"]
+
+    app.before_request_funcs["abp"].append(lambda: "stopped by a hook")
+    assert client.get("/abp/3").data == b"stopped by a hook"
+    del app.before_request_funcs["abp"]
+    app.url_value_preprocessors.clear()
+    app.after_request_funcs[None].clear()
+    events.clear()
+    response = client.get("/abp/4")
+    assert events == ["app before", "view 4"]
+    assert response.headers.getlist("X-Hook") == ["bp"]
+
+
+def test_after_hooks_appended_during_an_async_view(
+    app: erlen.Erlen, any_app_entry: str
+) -> None:
+    threads: list[str] = []
+
+    async def mark(response: erlen.Response) -> erlen.Response:
+        response.headers["X-Async"] = "yes"
+        return response
+
+    def sync_mark(response: erlen.Response) -> erlen.Response:
+        threads.append(threading.current_thread().name)
+        return response
+
+    @app.route("/add")
+    async def add() -> str:
+        app.after_request_funcs[None] += [mark, sync_mark]
+        return "added"
+
+    client = app.test_client()
+    client.get("/")
+    assert client.get("/add").headers["X-Async"] == "yes"
+    if any_app_entry == "asgi":  # a sync hook never runs on the server's loop
+        assert threads[0].startswith("erlen-asgi")
+    else:
+        assert threads == [threading.current_thread().name]

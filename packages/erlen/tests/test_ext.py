@@ -19,6 +19,9 @@ from erlen.ext import Extension
 from erlen.ext import ExtensionError
 from erlen.ext import get_app
 
+#: Through the WSGI and the ASGI entry, the apps made in helpers too.
+pytestmark = pytest.mark.usefixtures("any_app_entry")
+
 
 @dataclasses.dataclass
 class GreeterState:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import typing as t
 
 import pytest
@@ -161,3 +162,134 @@ def test_fast_binding_refuses_what_the_idna_codec_refuses(name: str) -> None:
             assert error is None
         else:
             assert error is not None and error.code == 400
+
+
+def _asgi_status(app: erlen.Erlen, headers: list[tuple[bytes, bytes]]) -> int:
+    """Call the ASGI entry as a server would; a raised error is 500."""
+    sent: list[t.Any] = []
+
+    async def receive() -> t.Any:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: t.Any) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/docs",
+        "raw_path": b"/docs",
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+    }
+    try:
+        asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    except Exception:
+        return 500
+    return int(sent[0]["status"])
+
+
+@pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
+@pytest.mark.parametrize("host", HOSTILE_HOSTS, ids=range(len(HOSTILE_HOSTS)))
+def test_hostile_host_same_status_under_asgi(
+    host: str, trusted: list[str] | None
+) -> None:
+    """The ASGI entry builds the environ from the scope's headers: same answer."""
+    app = erlen.Erlen(__name__)
+    app.config["TRUSTED_HOSTS"] = trusted
+
+    @app.route("/docs/")
+    def docs() -> str:
+        return "docs"
+
+    # A server passes the header's bytes; the WSGI environ holds them as latin-1.
+    status = _asgi_status(app, [(b"host", host.encode("latin-1", "replace"))])
+    assert status != 500
+    assert status == _status(app, host.encode("latin-1", "replace").decode("latin-1"))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"host", b"a.example.com"), (b"host", b"b.example.com")],
+        [(b"host", b".")] * 2,
+        [(b"host", b"\xff\xfe.example.com")],
+        [(b"host", b"a\x00b.example.com")],
+        [(b"host", "ä.example.com".encode())],
+        [],
+    ],
+    ids=["two-hosts", "two-bad-hosts", "bytes", "nul", "utf-8", "no-host"],
+)
+@pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
+def test_host_headers_only_asgi_can_carry_are_never_a_500(
+    headers: list[tuple[bytes, bytes]], trusted: list[str] | None
+) -> None:
+    app = erlen.Erlen(__name__)
+    app.config["TRUSTED_HOSTS"] = trusted
+
+    @app.route("/docs/")
+    def docs() -> str:
+        return "docs"
+
+    assert _asgi_status(app, headers) in {308, 400}
+
+
+def _websocket_messages(app: erlen.Erlen, host: str) -> list[str]:
+    """Open a WebSocket to ``/ws/`` as a server would; the types of what the app sent."""
+    sent: list[str] = []
+    connect = [{"type": "websocket.connect"}]
+
+    async def receive() -> t.Any:
+        if connect:
+            return connect.pop()
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: t.Any) -> None:
+        sent.append(f"{message['type']} {message.get('code', '')}".strip())
+
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "scheme": "ws",
+        "path": "/ws/",
+        "raw_path": b"/ws/",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", host.encode("latin-1", "replace"))],
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+    }
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
+    return sent
+
+
+@pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
+@pytest.mark.parametrize("host", HOSTILE_HOSTS, ids=range(len(HOSTILE_HOSTS)))
+def test_hostile_host_refuses_the_websocket_handshake(
+    host: str, trusted: list[str] | None
+) -> None:
+    """A host an HTTP request answers 400 for closes the handshake (1008), no error."""
+    app = erlen.Erlen(__name__)
+    app.config["TRUSTED_HOSTS"] = trusted
+
+    @app.route("/docs/")
+    def docs() -> str:
+        return "docs"
+
+    @app.websocket("/ws/")
+    async def ws() -> None:
+        await erlen.websocket.send("hi")
+
+    sent = _websocket_messages(app, host)
+    bad_host = _status(app, host.encode("latin-1", "replace").decode("latin-1")) == 400
+    if bad_host:
+        assert sent == ["websocket.close 1008"]
+    else:
+        assert sent[0] == "websocket.accept"

@@ -9,6 +9,9 @@ import pytest
 import erlen
 import erlen.wrappers
 
+#: Through the WSGI and the ASGI entry, the apps made in helpers too.
+pytestmark = pytest.mark.usefixtures("any_app_entry")
+
 
 @pytest.fixture
 def scans(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -73,3 +76,28 @@ def test_very_deep_body_is_a_400() -> None:
         _app().test_client().post("/", data=body, content_type="application/json")
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "scanned"),
+    [
+        (b"[]" * 100_000, 400, False),
+        (b"[" * 20 + b"]" * 20, 400, True),
+        (b"[" * 8 + b"]" * 8, 200, True),
+    ],
+    ids=["invalid", "too-deep", "shallow"],
+)
+def test_async_view_reads_json_with_the_same_limits(
+    scans: list[int], body: bytes, status: int, scanned: bool
+) -> None:
+    """An async view (awaited on the ASGI loop) reads the body the same way."""
+    app = erlen.Erlen(__name__)
+    app.config["MAX_JSON_DEPTH"] = 8
+
+    @app.post("/")
+    async def index() -> t.Any:
+        return {"got": type(erlen.request.get_json()).__name__}
+
+    response = app.test_client().post("/", data=body, content_type="application/json")
+    assert response.status_code == status
+    assert scans == ([len(body)] if scanned else [])

@@ -3,13 +3,18 @@ replaced, raised, abandoned; and the teardown sees an error the stream raised.""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import typing as t
 
 import pytest
 
 import erlen
+from erlen.asgi import Message
 from erlen.wrappers import Request
+
+#: Through the WSGI and the ASGI entry, the apps made in helpers too.
+pytestmark = pytest.mark.usefixtures("any_app_entry")
 
 
 class _Recorder:
@@ -136,7 +141,9 @@ def test_after_request_raises_on_streamed_response(app: erlen.Erlen) -> None:
     rec.assert_once("LookupError")
 
 
-def test_unread_unclosed_test_response_tears_down(app: erlen.Erlen) -> None:
+def test_unread_unclosed_test_response_tears_down(
+    app: erlen.Erlen, any_app_entry: str
+) -> None:
     rec = _Recorder(app)
 
     @app.route("/")
@@ -146,13 +153,16 @@ def test_unread_unclosed_test_response_tears_down(app: erlen.Erlen) -> None:
     client = app.test_client()
     response = client.get("/")
     assert response.status_code == 200
+    if any_app_entry == "asgi":  # the ASGI server sent the body before answering
+        rec.assert_once()
+        return
     assert rec.events == []  # held while the body may still be read
     del response
     gc.collect()
     rec.assert_once()
 
 
-def test_error_in_stream_reaches_teardown(app: erlen.Erlen) -> None:
+def test_error_in_stream_reaches_teardown(app: erlen.Erlen, any_app_entry: str) -> None:
     rec = _Recorder(app)
 
     @app.route("/")
@@ -163,11 +173,31 @@ def test_error_in_stream_reaches_teardown(app: erlen.Erlen) -> None:
 
         return erlen.stream_with_context(rows())
 
-    response = app.test_client().get("/")
-    with pytest.raises(KeyError):
-        response.get_data()
-    response.close()
+    client = app.test_client()
+    if any_app_entry == "asgi":  # the error reaches the server, which drops the line
+        with pytest.raises(KeyError):
+            client.get("/")
+    else:
+        response = client.get("/")
+        with pytest.raises(KeyError):
+            response.get_data()
+        response.close()
     rec.assert_once("KeyError")
+
+
+def test_async_view_stream_created_but_not_returned(app: erlen.Erlen) -> None:
+    rec = _Recorder(app)
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    async def index() -> str:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+        return "other"
+
+    response = app.test_client().get("/")
+    assert response.data == b"other"
+    response.close()
+    rec.assert_once()
 
 
 def test_many_abandoned_streams_release_everything(app: erlen.Erlen) -> None:
@@ -204,3 +234,187 @@ def test_many_abandoned_streams_release_everything(app: erlen.Erlen) -> None:
         client.get("/replaced").close()
         gc.collect()
     assert sorted(pool) == ["conn1", "conn2"]
+
+
+# -- through the ASGI entry, as a server calls it: the peer leaves, send fails --
+
+
+def _serve(
+    app: erlen.Erlen, method: str = "GET", leave_after: int | None = None
+) -> list[Message]:
+    """Serve one request through the ASGI entry; what the app sent.
+
+    The peer disconnects once ``leave_after`` messages were sent (``None``:
+    once the body ended). Bounded: a hang fails the test.
+    """
+    sent: list[Message] = []
+
+    async def main() -> None:
+        gone = asyncio.Event()
+        requested = False
+
+        async def receive() -> Message:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            if leave_after is not None and len(sent) >= leave_after:
+                gone.set()
+            elif message["type"] == "http.response.body" and not message.get(
+                "more_body"
+            ):
+                gone.set()
+            await asyncio.sleep(0)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": "/",
+            "raw_path": b"/",
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"localhost")],
+            "server": ("localhost", 80),
+            "client": ("127.0.0.1", 50000),
+        }
+        await asyncio.wait_for(app(scope, receive, send), 30)
+
+    asyncio.run(main())
+    return sent
+
+
+def _many_rows() -> t.Iterator[str]:
+    for _ in range(10_000):
+        yield "row"
+
+
+def test_asgi_peer_leaves_mid_stream(app: erlen.Erlen) -> None:
+    rec = _Recorder(app)
+
+    @app.route("/")
+    def index() -> t.Any:
+        return erlen.stream_with_context(_many_rows())
+
+    sent = _serve(app, leave_after=3)
+    assert sent[0]["status"] == 200
+    assert len(sent) < 10_000  # the stream stopped when the peer left
+    rec.assert_once()
+
+
+def test_asgi_peer_leaves_before_an_unsent_stream_is_released(
+    app: erlen.Erlen,
+) -> None:
+    rec = _Recorder(app)
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> t.Any:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+        return erlen.Response(_many_rows())
+
+    sent = _serve(app, leave_after=1)  # gone once the status line is sent
+    assert sent[0]["status"] == 200
+    rec.assert_once()
+
+
+def test_asgi_failing_send_releases_the_unsent_stream(app: erlen.Erlen) -> None:
+    rec = _Recorder(app)
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+        return "other"
+
+    async def failing_send(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            raise OSError("connection reset")
+
+    async def main() -> None:
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": []}
+        await asyncio.wait_for(app(scope, receive, failing_send), 30)
+
+    with pytest.raises(OSError, match="connection reset"):
+        asyncio.run(main())
+    rec.assert_once()
+
+
+def test_asgi_async_body_releases_the_unsent_stream(app: erlen.Erlen) -> None:
+    rec = _Recorder(app)
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> t.Any:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+
+        async def body() -> t.AsyncIterator[bytes]:
+            yield b"async"
+
+        return erlen.Response(body())
+
+    sent = _serve(app)
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b"async"
+    rec.assert_once()
+
+
+def test_asgi_head_of_a_streamed_response(app: erlen.Erlen) -> None:
+    rec = _Recorder(app)
+
+    @app.route("/")
+    def index() -> t.Any:
+        return erlen.stream_with_context(_rows())
+
+    sent = _serve(app, method="HEAD")
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b""
+    rec.assert_once()
+
+
+def test_asgi_request_without_teardown_functions_is_still_closed(
+    app: erlen.Erlen,
+) -> None:
+    """No teardown function: the request runs on the loop; closing still happens."""
+    closed: list[str] = []
+    kept: list[t.Any] = []
+
+    class ClosingRequest(Request):
+        def close(self) -> None:
+            closed.append(self.path)
+            super().close()
+
+    app.request_class = ClosingRequest
+
+    @app.route("/")
+    def index() -> str:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+        return "other"
+
+    sent = _serve(app)
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b"other"
+    assert closed == ["/"]
+
+
+def test_propagated_error_releases_a_kept_stream(app: erlen.Erlen) -> None:
+    """With errors propagated (testing), the view's error still reaches teardown."""
+    rec = _Recorder(app)
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    kept: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> str:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+        raise ValueError("view failed")
+
+    with pytest.raises(ValueError, match="view failed"):
+        app.test_client().get("/")
+    rec.assert_once("ValueError")

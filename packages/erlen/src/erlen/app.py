@@ -137,9 +137,21 @@ def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
 
 class _HookChain:
     """The hooks that apply to requests of one blueprint, in the order they run,
-    as the registries were at :attr:`version` of the app's setup."""
+    as the registries were at :attr:`version` of the app's setup.
 
-    __slots__ = ("version", "url_value_preprocessors", "before", "after", "teardown")
+    The one place that orders hooks: :attr:`before` and the others are wrapped
+    with ``ensure_sync`` for the sync pipeline; :attr:`raw_before` is the same
+    hooks unwrapped, for the ASGI entry, which awaits async ones on its loop.
+    """
+
+    __slots__ = (
+        "version",
+        "url_value_preprocessors",
+        "raw_before",
+        "before",
+        "after",
+        "teardown",
+    )
 
     def __init__(self, app: Erlen, blueprint: str | None) -> None:
         self.version = app._setup_version.n
@@ -147,12 +159,13 @@ class _HookChain:
         outer_first = (None, *reversed(chain))
         inner_first = (*chain, None)
         sync = app.ensure_sync
-        self.url_value_preprocessors = tuple(
+        self.url_value_preprocessors: tuple[t.Callable[..., t.Any], ...] = tuple(
             f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
         )
-        self.before = tuple(
-            sync(f) for n in outer_first for f in app.before_request_funcs.get(n, ())
+        self.raw_before: tuple[t.Callable[..., t.Any], ...] = tuple(
+            f for n in outer_first for f in app.before_request_funcs.get(n, ())
         )
+        self.before = tuple(sync(f) for f in self.raw_before)
         self.after = tuple(
             sync(f)
             for n in inner_first
@@ -692,6 +705,7 @@ class Erlen(Scaffold):
         """Handle one request from start to finish."""
         ctx = self.request_context(environ)
         error: BaseException | None = None
+        app_iter: cabc.Iterable[bytes] | None = None
         try:
             try:
                 ctx.push()
@@ -701,19 +715,16 @@ class Erlen(Scaffold):
                 response = self.handle_exception(e)
             except BaseException as e:
                 error = e
-                release_streams(ctx)
                 raise
-            try:
-                app_iter = response(environ, start_response)
-            except BaseException:
-                release_streams(ctx)
-                raise
+            app_iter = response(environ, start_response)
             if ctx._streams:
                 # Streams hold the teardown: closing the body releases those
                 # that were not sent (replaced, or dropped by an error).
                 app_iter = ReleasingAppIter(app_iter, ctx)
             return app_iter
         finally:
+            if app_iter is None:  # an error escaped: no body will release them
+                release_streams(ctx)
             if "werkzeug.debug.preserve_context" in environ:
                 environ["werkzeug.debug.preserve_context"](_cv_app.get())
                 environ["werkzeug.debug.preserve_context"](_cv_request.get())

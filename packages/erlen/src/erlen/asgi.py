@@ -31,14 +31,16 @@ import weakref
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 
+from .config import check_limit_types
 from .globals import _cv_app
 from .globals import _cv_request
+from .helpers import release_streams
+from .helpers import ReleasingAppIter
 from .signals import appcontext_popped
 from .signals import appcontext_tearing_down
 from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
-from .wrappers import _blueprint_chain
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import WSGIEnvironment
@@ -289,6 +291,35 @@ class _Started(t.NamedTuple):
 
 
 def _start(response: Response, environ: WSGIEnvironment) -> _Started:
+    """:func:`_start_response`; a request whose streams hold its teardown gets a
+    body that releases them once closed (sent, the client gone, an error), as
+    :meth:`Erlen.wsgi_app` does with :class:`~erlen.helpers.ReleasingAppIter`."""
+    started = _start_response(response, environ)
+    req_ctx = _cv_request.get(None)
+    if req_ctx is None or not req_ctx._streams:
+        return started
+    if started.async_body:
+        return started._replace(body=_releasing(started.body, req_ctx))
+    return started._replace(body=ReleasingAppIter(started.body, req_ctx))
+
+
+async def _releasing(
+    body: t.AsyncIterable[t.Any], req_ctx: RequestContext
+) -> t.AsyncIterator[t.Any]:
+    """An async body that releases the request's unsent streams when it ends."""
+    try:
+        async for chunk in body:
+            yield chunk
+    finally:
+        try:
+            aclose = getattr(body, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        finally:
+            await to_thread(req_ctx.app, release_streams, req_ctx)
+
+
+def _start_response(response: Response, environ: WSGIEnvironment) -> _Started:
     """Turn ``response`` into what the ASGI server is sent, as WSGI's
     ``start_response`` would have seen it."""
     source = response.response
@@ -336,6 +367,7 @@ def _respond_sync(
 ) -> _Started:
     """:meth:`Erlen.wsgi_app` in a pool thread: push, dispatch, pop."""
     error: BaseException | None = None
+    started: _Started | None = None
     try:
         try:
             ctx.push()
@@ -346,8 +378,11 @@ def _respond_sync(
         except BaseException as e:
             error = e
             raise
-        return _start(response, environ)
+        started = _start(response, environ)
+        return started
     finally:
+        if started is None:  # an error escaped: no body will release them
+            release_streams(ctx)
         _preserve(environ)
         if error is not None and app.should_ignore_error(error):
             error = None
@@ -431,39 +466,6 @@ def _is_async(func: t.Callable[..., t.Any]) -> bool:
         return inspect.iscoroutinefunction(func)
 
 
-class _Hooks(t.NamedTuple):
-    url_value_preprocessors: tuple[t.Callable[..., t.Any], ...]
-    before: tuple[t.Callable[..., t.Any], ...]
-    after: bool
-
-
-_hooks: weakref.WeakKeyDictionary[Erlen, dict[str | None, _Hooks]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _hooks_for(app: Erlen, blueprint: str | None) -> _Hooks:
-    """The request's hooks unwrapped (the pipeline's own chain wraps async ones)."""
-    by_blueprint = _hooks.setdefault(app, {})
-    hooks = by_blueprint.get(blueprint)
-    if hooks is None:
-        chain = [] if blueprint is None else _blueprint_chain(blueprint)
-        outer_first = (None, *reversed(chain))
-        hooks = by_blueprint[blueprint] = _Hooks(
-            tuple(
-                f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
-            ),
-            tuple(f for n in outer_first for f in app.before_request_funcs.get(n, ())),
-            any(app.after_request_funcs.get(n) for n in (*chain, None)),
-        )
-    return hooks
-
-
-def forget_hooks(app: Erlen) -> None:
-    """Drop the cached hooks of ``app`` (setup changed)."""
-    _hooks.pop(app, None)
-
-
 async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
     """:meth:`Erlen.full_dispatch_request` for an ``async def`` view.
 
@@ -471,10 +473,13 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
     there, sync hooks run in the pool. Errors go to the app's handlers and the
     response is finalized by the pipeline's own methods.
     """
-    app._got_first_request = True
+    if not app._got_first_request:
+        check_limit_types(app.config)  # as full_dispatch_request does
+        app._got_first_request = True
     ctx = _cv_request.get()
     req = ctx.request
-    hooks = _hooks_for(app, req.blueprint)
+    # The pipeline's own chain (it follows registry changes); its hooks unwrapped.
+    hooks = app._request_hooks(ctx)
     try:
         if request_started.receivers:
             await to_thread(
@@ -486,7 +491,7 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
         rv = None
         for func in hooks.url_value_preprocessors:
             await call_hook(app, func, req.endpoint, req.view_args)
-        for func in hooks.before:
+        for func in hooks.raw_before:
             rv = await call_hook(app, func)
             if rv is not None:
                 break
@@ -494,7 +499,8 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
             rv = await view(**req.view_args)  # type: ignore[arg-type]
     except Exception as e:
         rv = await to_thread(app, _reraised, app.handle_user_exception, e)
-    if hooks.after or ctx._after_request_functions or request_finished.receivers:
+    after = app._request_hooks(ctx).after  # again: the view may have added one
+    if after or ctx._after_request_functions or request_finished.receivers:
         return await to_thread(app, app.finalize_request, rv)  # type: ignore[no-any-return]
     return app.finalize_request(rv)
 
@@ -505,6 +511,7 @@ async def _respond_async(
     """:meth:`Erlen.wsgi_app` with the context pushed on the loop and an async view."""
     app = edge.app
     error: BaseException | None = None
+    started: _Started | None = None
     try:
         try:
             edge.context.run(ctx.push)
@@ -519,8 +526,11 @@ async def _respond_async(
         except BaseException as e:
             error = e
             raise
-        return edge.context.run(_start, response, environ)
+        started = edge.context.run(_start, response, environ)
+        return started
     finally:
+        if started is None:  # an error escaped: no body will release them
+            edge.context.run(release_streams, ctx)
         _preserve_in(edge, environ)
         if error is not None and app.should_ignore_error(error):
             error = None
@@ -639,6 +649,7 @@ async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
     the server's task: for apps whose teardown runs no code of theirs."""
     ctx = app.request_context(environ)
     error: BaseException | None = None
+    started: _Started | None = None
     try:
         try:
             ctx.push()
@@ -653,8 +664,11 @@ async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
         except BaseException as e:
             error = e
             raise
-        return _start(response, environ)
+        started = _start(response, environ)
+        return started
     finally:
+        if started is None:  # an error escaped: no body will release them
+            release_streams(ctx)
         _preserve(environ)
         if error is not None and app.should_ignore_error(error):
             error = None
@@ -668,6 +682,8 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
     and popped on the loop and an async view is awaited directly; otherwise
     the request's sync steps share one context, so teardown runs in the pool.
     """
+    if not app._got_first_request:
+        check_limit_types(app.config)  # before a limit is used to read the body
     declared = _declared_length(scope)
     body = await read_body(receive, app.config["MAX_CONTENT_LENGTH"], declared)
     if body is _DISCONNECTED:
@@ -770,6 +786,7 @@ async def handle_lifespan(
         kind = message["type"]
         if kind == "lifespan.startup":
             try:
+                check_limit_types(app.config)  # a wrong type fails at startup
                 await run_serving_hooks(app, startup=True)
             except BaseException as e:
                 app.logger.exception("Error while starting to serve")
