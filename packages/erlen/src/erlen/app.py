@@ -249,6 +249,7 @@ class Erlen(Scaffold):
             "SECURITY_HEADERS": dict(DEFAULT_SECURITY_HEADERS),
             "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
             "ASGI_MAX_THREADS": 40,
+            "ASGI_BODY_TIMEOUT": 30,
             "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
             "WEBSOCKET_IDLE_TIMEOUT": 300,
             "WEBSOCKET_ALLOWED_ORIGINS": None,

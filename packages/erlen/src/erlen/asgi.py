@@ -31,6 +31,9 @@ import weakref
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import RequestTimeout
+
 from .globals import _cv_app
 from .globals import _cv_request
 from .signals import appcontext_popped
@@ -179,11 +182,12 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 # -- the environ ------------------------------------------------------------------
 
 
-def build_environ(scope: Scope, body: bytes) -> WSGIEnvironment:
-    """The WSGI environ a WSGI server would give for ``scope`` and its read ``body``.
+def build_environ(scope: Scope, body: bytes = b"") -> WSGIEnvironment:
+    """The WSGI environ a WSGI server would give for ``scope`` and its ``body``.
 
-    The body is complete (or cut one byte past the limit), so the environ
-    says ``wsgi.input_terminated``: a chunked body is read to its end.
+    The input ends where the body does (the read part, or an
+    :class:`AsgiInput` reading on), so the environ says
+    ``wsgi.input_terminated``: a chunked body is read to its end.
     """
     root_path: str = scope.get("root_path", "")
     path: str = scope["path"]
@@ -246,33 +250,216 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 _DISCONNECTED = object()
+_TIMED_OUT = object()
+
+
+def _has_body(scope: Scope, declared: int | None) -> bool:
+    """Whether to read a body: all but an HTTP/1 ``GET`` or ``HEAD`` whose
+    headers announce none (HTTP/2 and 3 may send one without them)."""
+    if declared is not None:
+        return declared > 0
+    if scope.get("method") not in {"GET", "HEAD"} or scope.get(
+        "http_version", "1.1"
+    ) not in {"1.1", "1.0"}:
+        return True
+    return any(name.lower() == b"transfer-encoding" for name, _ in scope["headers"])
+
+
+async def _receive_by(
+    receive: Receive, loop: asyncio.AbstractEventLoop, deadline: float | None
+) -> Message | object:
+    """``receive()``, or ``_TIMED_OUT`` when nothing came by ``deadline``."""
+    if deadline is None:
+        return await receive()
+    remaining = deadline - loop.time()
+    if remaining <= 0:
+        return _TIMED_OUT
+    try:
+        return await asyncio.wait_for(receive(), remaining)
+    except asyncio.TimeoutError:
+        return _TIMED_OUT
 
 
 async def read_body(
-    receive: Receive, limit: int | None, declared: int | None
-) -> bytes | object:
+    receive: Receive,
+    limit: int | None,
+    declared: int | None,
+    timeout: float | None = None,
+) -> tuple[bytes, bool] | object:
     """Read the request body from ``receive``, stopping one byte past ``limit``.
 
-    A body longer than the limit is cut there: the request reads it as a 413,
-    as under WSGI. Returns ``_DISCONNECTED`` when the client went away.
+    Returns the body read and whether more is left to read: a body longer
+    than the limit is cut there and reads as a 413, as under WSGI, unless the
+    limit is raised for the request. Returns ``_DISCONNECTED`` when the
+    client went away, ``_TIMED_OUT`` when the body took longer than
+    ``timeout`` seconds.
     """
     if declared is not None and limit is not None and declared > limit:
-        return b""  # the request answers 413 without reading the body
+        return b"", True  # the request answers 413 without reading the body
+    try:
+        if timeout is None:
+            return await _read(receive, limit)
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(timeout):
+                return await _read(receive, limit)
+        return await asyncio.wait_for(_read(receive, limit), timeout)
+    except asyncio.TimeoutError:
+        return _TIMED_OUT
+
+
+async def _read(receive: Receive, limit: int | None) -> tuple[bytes, bool] | object:
     chunks: list[bytes] = []
     size = 0
-    while True:
+    more = True
+    while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             return _DISCONNECTED
+        more = message.get("more_body", False)
         chunk = message.get("body", b"")
         if chunk:
             chunks.append(chunk)
             size += len(chunk)
             if limit is not None and size > limit:
                 break
-        if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), more
+
+
+class AsgiInput(io.RawIOBase):
+    """The ``wsgi.input`` of a request whose body was not read (all) before the view.
+
+    It gives what was read first, then reads on from ``receive``: awaited
+    with :meth:`next_chunk` (``request.stream_body()``), or by sync reads
+    from a pool thread, which wait for the loop. Each wait for the client is
+    at most ``timeout`` seconds (then a 408); a client that leaves is a 400.
+    """
+
+    def __init__(
+        self,
+        receive: Receive,
+        loop: asyncio.AbstractEventLoop,
+        head: bytes,
+        timeout: float | None,
+    ) -> None:
+        super().__init__()
+        self._receive = receive
+        self._loop = loop
+        self._buffer = head
+        self._pos = 0
+        self._more = True
+        self._timeout = timeout
+
+    def readable(self) -> bool:
+        return True
+
+    async def next_chunk(self) -> bytes:
+        """The next piece of the body as it arrives; ``b""`` at its end."""
+        if self._pos < len(self._buffer):
+            chunk = self._buffer[self._pos :]
+            self._buffer, self._pos = b"", 0
+            return chunk
+        while self._more:
+            deadline = None
+            if self._timeout is not None:
+                deadline = self._loop.time() + self._timeout
+            received = await _receive_by(self._receive, self._loop, deadline)
+            if received is _TIMED_OUT:
+                self._more = False
+                raise RequestTimeout(
+                    f"The client sent nothing of the request body for"
+                    f" {self._timeout} seconds."
+                )
+            message = t.cast(Message, received)
+            if message["type"] == "http.disconnect":
+                self._more = False
+                raise ClientDisconnected(
+                    "The client disconnected before the request body was complete."
+                )
+            self._more = message.get("more_body", False)
+            body: bytes = message.get("body", b"")
+            if body:
+                return body
+        return b""
+
+    async def fill(self, limit: int | None) -> None:
+        """Read on until the body ends or more than ``limit`` bytes are held."""
+        chunks = [self._buffer[self._pos :]]
+        size = len(chunks[0])
+        while self._more and (limit is None or size <= limit):
+            chunk = await self.next_chunk()
+            chunks.append(chunk)
+            size += len(chunk)
+        self._buffer, self._pos = b"".join(chunks), 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether all of the body has been received."""
+        return not self._more
+
+    def readinto(self, b: t.Any) -> int:
+        if self._pos >= len(self._buffer):
+            if not self._more:
+                return 0
+            if _on_loop(self._loop):
+                raise RuntimeError(
+                    "The request body was not read before this async view: read"
+                    " it with 'async for chunk in request.stream_body()'."
+                )
+            self._buffer = asyncio.run_coroutine_threadsafe(
+                self.next_chunk(), self._loop
+            ).result()
+            self._pos = 0
+        n = min(len(b), len(self._buffer) - self._pos)
+        b[:n] = self._buffer[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+def stream_request_body(view: F) -> F:
+    """Mark a view whose body is not read before it runs, under ASGI.
+
+    The view reads it as it arrives, with ``async for chunk in
+    request.stream_body()`` (or ``request.stream`` in a sync view); the
+    request's ``max_content_length`` is enforced while it streams. Under WSGI
+    the marker changes nothing.
+    """
+    view._erlen_stream_body = True  # type: ignore[attr-defined]
+    return view
+
+
+def _streams(view: t.Callable[..., t.Any] | None) -> bool:
+    return getattr(view, "_erlen_stream_body", False) is True
+
+
+_streaming_apps: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_streaming_views(app: Erlen) -> bool:
+    known = _streaming_apps.get(app)
+    if known is None:
+        known = any(_streams(v) for v in app.view_functions.values())
+        if app._got_first_request:
+            _streaming_apps[app] = known
+    return known
+
+
+async def _send_timeout(environ: WSGIEnvironment, send: Send) -> None:
+    """Answer 408 to a client that did not send its body in time, and close."""
+    response = RequestTimeout(
+        "The client took too long to send the request body."
+    ).get_response(environ)
+    response.headers["Connection"] = "close"
+    app_iter, status, headers = response.get_wsgi_response(environ)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(status[:3]),
+            "headers": [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"".join(app_iter)})
 
 
 # -- one HTTP request ---------------------------------------------------------------
@@ -491,6 +678,10 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
             if rv is not None:
                 break
         if rv is None:
+            body = req.environ.get("wsgi.input")
+            if type(body) is AsgiInput and not body.complete and not _streams(view):
+                # The hooks may have raised the request's limit: read on.
+                await body.fill(req.max_content_length)
             rv = await view(**req.view_args)  # type: ignore[arg-type]
     except Exception as e:
         rv = await to_thread(app, _reraised, app.handle_user_exception, e)
@@ -634,10 +825,11 @@ async def _send_async_body(
             await aclose()
 
 
-async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
+async def _respond_on_loop(
+    app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
+) -> _Started:
     """:meth:`Erlen.wsgi_app` with the contexts pushed and popped on the loop, in
     the server's task: for apps whose teardown runs no code of theirs."""
-    ctx = app.request_context(environ)
     error: BaseException | None = None
     try:
         try:
@@ -661,27 +853,64 @@ async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
         ctx.pop(error)
 
 
+def _streaming_context(app: Erlen, environ: WSGIEnvironment) -> RequestContext | None:
+    """The request's context, matched, if its view streams the body; else ``None``."""
+    ctx = app.request_context(environ)
+    if ctx.url_adapter is not None:
+        ctx.match_request()
+        rule = ctx.request.url_rule
+        if rule is not None and _streams(app.view_functions.get(rule.endpoint)):
+            return ctx
+    return None
+
+
 async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one HTTP request: read the body, run the pipeline, send the response.
 
+    The body is read before the view, within ``ASGI_BODY_TIMEOUT`` seconds
+    (else 408), unless the view streams it (:func:`stream_request_body`).
     When the app's teardown runs no code of its own, the contexts are pushed
     and popped on the loop and an async view is awaited directly; otherwise
     the request's sync steps share one context, so teardown runs in the pool.
     """
-    declared = _declared_length(scope)
-    body = await read_body(receive, app.config["MAX_CONTENT_LENGTH"], declared)
-    if body is _DISCONNECTED:
-        return
-    environ = build_environ(scope, body)  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
     if _server_loop.get() is not loop:
         _server_loop.set(loop)
+    environ = build_environ(scope)
+    config = app.config
+    ctx = None
+    if _has_streaming_views(app):
+        ctx = _streaming_context(app, environ)
+    if ctx is not None:
+        environ["wsgi.input"] = AsgiInput(
+            receive, loop, b"", config["ASGI_BODY_TIMEOUT"]
+        )
+    else:
+        declared = _declared_length(scope)
+        if _has_body(scope, declared):
+            timeout = config["ASGI_BODY_TIMEOUT"]
+            read = await read_body(
+                receive, config["MAX_CONTENT_LENGTH"], declared, timeout
+            )
+            if read is _DISCONNECTED:
+                return
+            if read is _TIMED_OUT:
+                await _send_timeout(environ, send)
+                return
+            body, more = t.cast(tuple[bytes, bool], read)
+            if more:
+                environ["wsgi.input"] = AsgiInput(receive, loop, body, timeout)
+            else:
+                environ["wsgi.input"] = io.BytesIO(body)
     if _teardown_is_empty(app):
-        started = await _respond_on_loop(app, environ)
+        if ctx is None:
+            ctx = app.request_context(environ)
+        started = await _respond_on_loop(app, ctx, environ)
         edge = None
     else:
         edge = _Edge(app)
-        ctx = edge.context.run(app.request_context, environ)
+        if ctx is None:
+            ctx = edge.context.run(app.request_context, environ)
         if _has_async_views(app):
             started = await _respond_async(edge, ctx, environ)
         else:
@@ -694,8 +923,8 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         }
     )
     if type(started.body) is list:
-        body = started.body
-        data = body[0] if len(body) == 1 else b"".join(body)
+        chunks = started.body
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         await send({"type": "http.response.body", "body": data})
         return
     await _send_body(edge or _Edge(app), started, receive, send)
