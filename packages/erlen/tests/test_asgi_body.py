@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from test_asgi import Exchange
 from test_asgi import http_scope
 from test_asgi import run
 
 import erlen
+import erlen.views
 from erlen.asgi import Message
 from erlen.testing import ErlenClient
 
@@ -169,3 +171,82 @@ def test_sync_reads_of_a_streamed_body_wait_for_the_loop(app: erlen.Erlen) -> No
     assert rv.body == b"5"
     # The view read the whole body (each piece awaited on the loop) before answering.
     assert exchange.received_at_start == 3
+
+
+def _thread() -> str:
+    return threading.current_thread().name
+
+
+def test_async_class_views_and_hooks_of_sync_views_run_on_the_loop(
+    app: erlen.Erlen,
+) -> None:
+    where: dict[str, str] = {}
+
+    class Items(erlen.views.MethodView):
+        async def get(self, id: int) -> str:
+            where["get"] = _thread()
+            await asyncio.sleep(0)
+            return f"get {id}"
+
+        async def post(self, id: int) -> str:
+            return f"post {id} {erlen.request.get_data().decode()}"
+
+    class Once(erlen.views.View):
+        init_every_request = False
+
+        async def dispatch_request(self) -> str:
+            where["once"] = _thread()
+            return "once"
+
+    app.add_url_rule("/items/<int:id>", view_func=Items.as_view("items"))
+    app.add_url_rule("/once", view_func=Once.as_view("once"))
+
+    @app.before_request
+    async def before() -> None:
+        where.setdefault("before", _thread())
+
+    @app.route("/sync")
+    def sync_view() -> str:
+        where["sync"] = _thread()
+        return "sync"
+
+    assert run(app, http_scope("/sync")).body == b"sync"
+    assert run(app, http_scope("/items/3")).body == b"get 3"
+    rv = run(app, http_scope("/items/4", "POST"), Exchange([b"data"]))
+    assert rv.body == b"post 4 data"
+    assert run(app, http_scope("/once")).body == b"once"
+    assert run(app, http_scope("/items/3", "HEAD")).status == 200
+    # Async code ran on the loop's thread; only the sync view took a pool thread.
+    loop_thread = threading.current_thread().name
+    assert where["sync"].startswith("erlen-asgi")
+    assert where["before"] == where["get"] == where["once"] == loop_thread
+
+
+def test_async_class_views_answer_under_both_entries(
+    app: erlen.Erlen, client: ErlenClient
+) -> None:
+    class Items(erlen.views.MethodView):
+        async def get(self) -> str:
+            return "items"
+
+    class Mixed(erlen.views.MethodView):
+        def get(self) -> str:
+            return "sync get"
+
+        async def post(self) -> str:
+            return "async post"
+
+    class Decorated(erlen.views.View):
+        decorators = [lambda f: f]
+
+        async def dispatch_request(self) -> str:
+            return "decorated"
+
+    app.add_url_rule("/items", view_func=Items.as_view("items"))
+    app.add_url_rule("/mixed", view_func=Mixed.as_view("mixed"))
+    app.add_url_rule("/decorated", view_func=Decorated.as_view("decorated"))
+    assert client.get("/items").data == b"items"
+    assert client.get("/mixed").data == b"sync get"
+    assert client.post("/mixed").data == b"async post"
+    assert client.get("/decorated").data == b"decorated"
+    assert client.delete("/items").status_code == 405

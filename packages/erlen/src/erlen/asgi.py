@@ -182,6 +182,31 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 # -- the environ ------------------------------------------------------------------
 
 
+#: What every environ holds before the request's own keys are set.
+_ENVIRON_BASE: dict[str, t.Any] = {
+    "wsgi.version": (1, 0),
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    "wsgi.input_terminated": True,
+}
+
+#: Environ keys of header names seen so far (``b"user-agent"`` ->
+#: ``"HTTP_USER_AGENT"``), up to ``_MAX_KNOWN_HEADERS`` of them.
+_header_keys: dict[bytes, str] = {}
+_MAX_KNOWN_HEADERS = 512
+
+
+def _header_key(raw_name: bytes) -> str:
+    """The environ key of a header name, as a WSGI server spells it."""
+    name = raw_name.decode("latin-1").upper().replace("-", "_")
+    if name not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+        name = f"HTTP_{name}"
+    if len(_header_keys) < _MAX_KNOWN_HEADERS:
+        _header_keys[raw_name] = name
+    return name
+
+
 def build_environ(scope: Scope, body: bytes = b"") -> WSGIEnvironment:
     """The WSGI environ a WSGI server would give for ``scope`` and its ``body``.
 
@@ -191,39 +216,37 @@ def build_environ(scope: Scope, body: bytes = b"") -> WSGIEnvironment:
     """
     root_path: str = scope.get("root_path", "")
     path: str = scope["path"]
-    if root_path and (path == root_path or path.startswith(f"{root_path}/")):
-        path = path[len(root_path) :]
+    if root_path:
+        if path == root_path or path.startswith(f"{root_path}/"):
+            path = path[len(root_path) :]
+        if not root_path.isascii():
+            root_path = root_path.encode().decode("latin-1")
+    if not path.isascii():
+        path = path.encode().decode("latin-1")
     server = scope.get("server") or ("localhost", 80)
-    client = scope.get("client")
     scheme = scope.get("scheme", "http")
     if scheme in {"ws", "wss"}:
         scheme = "https" if scheme == "wss" else "http"
-    environ: WSGIEnvironment = {
-        "REQUEST_METHOD": scope.get("method", "GET"),
-        "SCRIPT_NAME": root_path.encode().decode("latin-1"),
-        "PATH_INFO": path.encode().decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1]) if server[1] is not None else "",
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "asgi.scope": scope,
-    }
+    environ: WSGIEnvironment = _ENVIRON_BASE.copy()
+    environ["REQUEST_METHOD"] = scope.get("method", "GET")
+    environ["SCRIPT_NAME"] = root_path
+    environ["PATH_INFO"] = path
+    environ["QUERY_STRING"] = scope.get("query_string", b"").decode("latin-1")
+    environ["SERVER_NAME"] = server[0]
+    environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
+    environ["SERVER_PROTOCOL"] = f"HTTP/{scope.get('http_version', '1.1')}"
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.errors"] = sys.stderr
+    environ["asgi.scope"] = scope
+    client = scope.get("client")
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    keys = _header_keys
     for raw_name, raw_value in scope.get("headers", ()):
-        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        name = keys.get(raw_name) or _header_key(raw_name)
         value = raw_value.decode("latin-1")
-        if name not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
-            name = f"HTTP_{name}"
         if name in environ:
             sep = "; " if name == "HTTP_COOKIE" else ","
             value = f"{environ[name]}{sep}{value}"
@@ -234,35 +257,33 @@ def build_environ(scope: Scope, body: bytes = b"") -> WSGIEnvironment:
     return environ
 
 
-def _declared_length(scope: Scope) -> int | None:
+def _declared_length(environ: WSGIEnvironment) -> int | None:
     """The ``Content-Length`` the client sent, unless the body is chunked."""
-    length = None
-    for name, value in scope.get("headers", ()):
-        name = name.lower()
-        if name == b"transfer-encoding":
-            return None
-        if name == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                return None
-    return length
+    if "HTTP_TRANSFER_ENCODING" in environ:
+        return None
+    length = environ.get("CONTENT_LENGTH")
+    if length is None:
+        return None
+    try:
+        return int(length)
+    except ValueError:
+        return None
 
 
 _DISCONNECTED = object()
 _TIMED_OUT = object()
 
 
-def _has_body(scope: Scope, declared: int | None) -> bool:
+def _has_body(environ: WSGIEnvironment, declared: int | None) -> bool:
     """Whether to read a body: all but an HTTP/1 ``GET`` or ``HEAD`` whose
     headers announce none (HTTP/2 and 3 may send one without them)."""
     if declared is not None:
         return declared > 0
-    if scope.get("method") not in {"GET", "HEAD"} or scope.get(
-        "http_version", "1.1"
-    ) not in {"1.1", "1.0"}:
-        return True
-    return any(name.lower() == b"transfer-encoding" for name, _ in scope["headers"])
+    return (
+        environ["REQUEST_METHOD"] not in {"GET", "HEAD"}
+        or environ["SERVER_PROTOCOL"] not in {"HTTP/1.1", "HTTP/1.0"}
+        or "HTTP_TRANSFER_ENCODING" in environ
+    )
 
 
 async def _receive_by(
@@ -475,13 +496,26 @@ class _Started(t.NamedTuple):
     async_body: bool
 
 
+#: ASGI spellings of response header names seen so far, up to
+#: ``_MAX_KNOWN_HEADERS`` of them.
+_header_names: dict[str, bytes] = {}
+
+
+def _header_name(name: str) -> bytes:
+    raw = name.lower().encode("latin-1")
+    if len(_header_names) < _MAX_KNOWN_HEADERS:
+        _header_names[name] = raw
+    return raw
+
+
 def _start(response: Response, environ: WSGIEnvironment) -> _Started:
     """Turn ``response`` into what the ASGI server is sent, as WSGI's
     ``start_response`` would have seen it."""
     source = response.response
     app_iter, status, headers = response.get_wsgi_response(environ)
+    names = _header_names
     asgi_headers = [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        (names.get(name) or _header_name(name), value.encode("latin-1"))
         for name, value in headers
     ]
     code = int(status[:3])
@@ -597,11 +631,35 @@ def async_view(app: Erlen, ctx: RequestContext) -> t.Callable[..., t.Any] | None
     if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return None
     view = app.view_functions.get(rule.endpoint)
-    if view is None or not _is_async(view):
+    if view is None or _pipeline_overridden(app):
         return None
-    if _pipeline_overridden(app):
-        return None
-    return view
+    if _is_async(view):
+        return view
+    if _hooks_for(app, req.blueprint).any_async:
+        # A sync view with async hooks: the hooks are awaited on the loop,
+        # the view runs in the pool.
+        return _in_pool(view)
+    return None
+
+
+_pool_views: weakref.WeakKeyDictionary[
+    t.Callable[..., t.Any], t.Callable[..., t.Any]
+] = weakref.WeakKeyDictionary()
+
+
+def _in_pool(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """An async function that runs the sync ``view`` in the app's pool."""
+    known = _pool_views.get(view)
+    if known is not None:
+        return known
+
+    @functools.wraps(view)
+    async def runner(**kwargs: t.Any) -> t.Any:
+        app = _cv_app.get().app
+        return await to_thread(app, functools.partial(view, **kwargs))
+
+    _pool_views[view] = runner
+    return runner
 
 
 _async_funcs: dict[t.Callable[..., t.Any], bool] = {}
@@ -622,6 +680,8 @@ class _Hooks(t.NamedTuple):
     url_value_preprocessors: tuple[t.Callable[..., t.Any], ...]
     before: tuple[t.Callable[..., t.Any], ...]
     after: bool
+    #: Whether a URL value preprocessor or before-request hook is async.
+    any_async: bool
 
 
 _hooks: weakref.WeakKeyDictionary[Erlen, dict[str | None, _Hooks]] = (
@@ -636,12 +696,17 @@ def _hooks_for(app: Erlen, blueprint: str | None) -> _Hooks:
     if hooks is None:
         chain = [] if blueprint is None else _blueprint_chain(blueprint)
         outer_first = (None, *reversed(chain))
+        preprocessors = tuple(
+            f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
+        )
+        before = tuple(
+            f for n in outer_first for f in app.before_request_funcs.get(n, ())
+        )
         hooks = by_blueprint[blueprint] = _Hooks(
-            tuple(
-                f for n in outer_first for f in app.url_value_preprocessors.get(n, ())
-            ),
-            tuple(f for n in outer_first for f in app.before_request_funcs.get(n, ())),
+            preprocessors,
+            before,
             any(app.after_request_funcs.get(n) for n in (*chain, None)),
+            any(inspect.iscoroutinefunction(f) for f in (*preprocessors, *before)),
         )
     return hooks
 
@@ -741,9 +806,15 @@ _async_views: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary
 
 
 def _has_async_views(app: Erlen) -> bool:
+    """Whether a view, URL value preprocessor or before-request hook is async."""
     known = _async_views.get(app)
     if known is None:
-        known = any(inspect.iscoroutinefunction(v) for v in app.view_functions.values())
+        hooks: list[t.Iterable[t.Callable[..., t.Any]]] = [
+            *app.url_value_preprocessors.values(),
+            *app.before_request_funcs.values(),
+            app.view_functions.values(),
+        ]
+        known = any(inspect.iscoroutinefunction(f) for fs in hooks for f in fs)
         if app._got_first_request:
             _async_views[app] = known
     return known
@@ -886,8 +957,8 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             receive, loop, b"", config["ASGI_BODY_TIMEOUT"]
         )
     else:
-        declared = _declared_length(scope)
-        if _has_body(scope, declared):
+        declared = _declared_length(environ)
+        if _has_body(environ, declared):
             timeout = config["ASGI_BODY_TIMEOUT"]
             read = await read_body(
                 receive, config["MAX_CONTENT_LENGTH"], declared, timeout
