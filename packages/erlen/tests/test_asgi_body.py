@@ -250,3 +250,22 @@ def test_async_class_views_answer_under_both_entries(
     assert client.post("/mixed").data == b"async post"
     assert client.get("/decorated").data == b"decorated"
     assert client.delete("/items").status_code == 405
+
+
+def test_async_view_with_a_declared_body_over_the_limit_reads_none(
+    app: erlen.Erlen,
+) -> None:
+    app.config["MAX_CONTENT_LENGTH"] = 100
+
+    @app.post("/")
+    async def index() -> str:
+        return str(len(erlen.request.get_data()))
+
+    exchange = Exchange([b"x" * 500, b"x" * 500])
+    rv = run(app, http_scope("/", "POST", [(b"content-length", b"1000")]), exchange)
+    assert rv.status == 413
+    assert exchange.received_at_start == 0
+    exchange = Exchange([b"x" * 60] * 20)
+    rv = run(app, http_scope("/", "POST"), exchange)
+    assert rv.status == 413
+    assert exchange.received_at_start == 2
