@@ -496,15 +496,17 @@ class _Started(t.NamedTuple):
     async_body: bool
 
 
-#: ASGI spellings of response header names seen so far, up to
-#: ``_MAX_KNOWN_HEADERS`` of them.
-_header_names: dict[str, bytes] = {}
+#: ASGI spellings of response headers seen so far (``("Content-Type",
+#: "text/html")`` -> ``(b"content-type", b"text/html")``), up to
+#: ``_MAX_KNOWN_HEADERS`` of them; cookies are never kept.
+_header_pairs: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
-def _header_name(name: str) -> bytes:
-    raw = name.lower().encode("latin-1")
-    if len(_header_names) < _MAX_KNOWN_HEADERS:
-        _header_names[name] = raw
+def _header_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    name, value = pair
+    raw = (name.lower().encode("latin-1"), value.encode("latin-1"))
+    if raw[0] != b"set-cookie" and len(_header_pairs) < _MAX_KNOWN_HEADERS:
+        _header_pairs[pair] = raw
     return raw
 
 
@@ -513,11 +515,14 @@ def _start(response: Response, environ: WSGIEnvironment) -> _Started:
     ``start_response`` would have seen it."""
     source = response.response
     app_iter, status, headers = response.get_wsgi_response(environ)
-    names = _header_names
-    asgi_headers = [
-        (names.get(name) or _header_name(name), value.encode("latin-1"))
-        for name, value in headers
-    ]
+    known = _header_pairs
+    try:
+        asgi_headers = [known.get(pair) or _header_pair(pair) for pair in headers]
+    except TypeError:  # a header added as a list, not a tuple
+        asgi_headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers
+        ]
     code = int(status[:3])
     if hasattr(source, "__aiter__") and not isinstance(source, (list, tuple)):
         if environ["REQUEST_METHOD"] == "HEAD" or code in {204, 304} or code < 200:
