@@ -394,3 +394,46 @@ def test_async_session_on_a_paused_loop(tmp_path: Path) -> None:
             db.engine.dispose()
     finally:
         loop.close()
+
+
+def test_async_engines_are_disposed_when_an_asgi_server_stops(tmp_path: Path) -> None:
+    app, db, Note = _make(tmp_path, SQLALCHEMY_DATABASE_URI="sqlite:///notes.db")
+    disposed: list[str] = []
+
+    @app.get("/count")
+    async def count() -> t.Any:
+        engine = db.async_engine
+        if not disposed:
+            sa.event.listen(
+                engine.sync_engine, "engine_disposed", lambda e: disposed.append("x")
+            )
+        return {"n": await db.async_session.scalar(sa.select(sa.func.count(Note.id)))}
+
+    with app.app_context():
+        db.create_all()
+
+    events = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        if sent and not disposed:
+            # Between startup and shutdown: serve a request on this loop.
+            client = app.test_client(asgi=True)
+            await asyncio.to_thread(lambda: client.get("/count"))
+        return events.pop(0)
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    async def serve() -> None:
+        await asyncio.wait_for(app({"type": "lifespan"}, receive, send), 30)
+
+    asyncio.run(serve())
+    assert [m["type"] for m in sent] == [
+        "lifespan.startup.complete",
+        "lifespan.shutdown.complete",
+    ]
+    assert disposed == ["x"]
+    assert app.extensions["sqlalchemy"].async_engines == {}
+    with app.app_context():
+        db.engine.dispose()

@@ -26,6 +26,7 @@ import erlen
 from erlen import websocket
 
 app = erlen.Erlen(__name__)
+app.config["ASGI_BODY_TIMEOUT"] = 1
 state = {"uploads": 0, "started": False}
 
 
@@ -49,6 +50,13 @@ def sync():
 def upload():
     state["uploads"] += 1
     return str(len(erlen.request.get_data()))
+
+
+@app.post("/stream-upload")
+@erlen.stream_request_body
+async def stream_upload():
+    state["uploads"] += 1
+    return str(sum([len(chunk) async for chunk in erlen.request.stream_body()]))
 
 
 @app.route("/state")
@@ -160,6 +168,37 @@ def test_client_that_disconnects_mid_body(server: int) -> None:
     # The server keeps serving, and the view never ran for the cut request.
     assert get(server, "/upload", "POST", b"abc")[2] == b"3"
     assert json.loads(get(server, "/state")[2])["uploads"] == 1
+
+
+def test_streamed_upload(server: int) -> None:
+    body = b"x" * 300_000
+    assert get(server, "/stream-upload", "POST", body)[2] == b"300000"
+
+
+def test_client_that_trickles_its_body_gets_408(server: int) -> None:
+    with socket.create_connection(("127.0.0.1", server), timeout=30) as sock:
+        sock.sendall(
+            b"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nx"
+        )
+        answer = b""
+        sock.settimeout(0.2)
+        for _ in range(100):  # one byte every 0.2 s: at most 20 s
+            try:
+                answer = sock.recv(4096)
+            except TimeoutError:
+                sock.sendall(b"x")
+                continue
+            break
+        sock.settimeout(30)
+        while answer and not answer.endswith(b"</p>\n"):
+            more = sock.recv(4096)
+            if not more:
+                break
+            answer += more
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"connection: close" in answer.lower()
+    # The view never ran for the slow request.
+    assert json.loads(get(server, "/state")[2])["uploads"] == 0
 
 
 def test_websocket_client(server: int) -> None:

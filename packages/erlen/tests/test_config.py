@@ -69,6 +69,7 @@ EXPECTED_DEFAULTS: dict[str, t.Any] = {
     },
     "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
     "ASGI_MAX_THREADS": 40,
+    "ASGI_BODY_TIMEOUT": 30,
     "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
     "WEBSOCKET_IDLE_TIMEOUT": 300,
     "WEBSOCKET_ALLOWED_ORIGINS": None,
@@ -85,8 +86,8 @@ def common_object_test(app: erlen.Erlen) -> None:
 # -- defaults -------------------------------------------------------------------------
 
 
-def test_default_config_has_36_keys() -> None:
-    assert len(erlen.Erlen.default_config) == 36
+def test_default_config_has_37_keys() -> None:
+    assert len(erlen.Erlen.default_config) == 37
     assert dict(erlen.Erlen.default_config) == EXPECTED_DEFAULTS
 
 

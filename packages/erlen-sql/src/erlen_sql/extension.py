@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc as cabc
 import dataclasses
+import functools
 import os
 import threading
 import typing as t
@@ -74,6 +75,12 @@ _ASYNC_DRIVERS = {
 _POOL_OPTIONS = frozenset(
     ["poolclass", "pool", "pool_size", "max_overflow", "pool_timeout", "pool_use_lifo"]
 )
+
+
+async def _dispose_async_engines(state: SQLAlchemyState) -> None:
+    """Close the app's async engines when an ASGI server stops serving it."""
+    while state.async_engines:
+        await state.async_engines.popitem()[1].dispose()
 
 
 def _app_ctx_id() -> int:
@@ -294,6 +301,7 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
             track_modifications._listen(self.session)
             self._tracking_installed = True
         app.teardown_appcontext(self._teardown_session)
+        app.after_serving(functools.partial(_dispose_async_engines, state))
         if self._add_models_to_shell:
             app.shell_context_processor(cli.add_models_to_shell)
 

@@ -6,6 +6,7 @@ import typing as _t
 
 from . import json as json
 from .app import Erlen as Erlen
+from .asgi import stream_request_body as stream_request_body
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request

@@ -148,6 +148,7 @@ class _HookChain:
         "version",
         "url_value_preprocessors",
         "raw_before",
+        "any_async",
         "before",
         "after",
         "teardown",
@@ -164,6 +165,12 @@ class _HookChain:
         )
         self.raw_before: tuple[t.Callable[..., t.Any], ...] = tuple(
             f for n in outer_first for f in app.before_request_funcs.get(n, ())
+        )
+        #: Whether a URL value preprocessor or before-request hook is async
+        #: (the ASGI entry then awaits them on its loop).
+        self.any_async = any(
+            inspect.iscoroutinefunction(f)
+            for f in (*self.url_value_preprocessors, *self.raw_before)
         )
         self.before = tuple(sync(f) for f in self.raw_before)
         self.after = tuple(
@@ -271,6 +278,7 @@ class Erlen(Scaffold):
             "SECURITY_HEADERS": dict(DEFAULT_SECURITY_HEADERS),
             "STRICT_TRANSPORT_SECURITY": "max-age=31536000",
             "ASGI_MAX_THREADS": 40,
+            "ASGI_BODY_TIMEOUT": 30,
             "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
             "WEBSOCKET_IDLE_TIMEOUT": 300,
             "WEBSOCKET_ALLOWED_ORIGINS": None,

@@ -31,6 +31,9 @@ import weakref
 from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import RequestTimeout
+
 from .config import check_limit_types
 from .globals import _cv_app
 from .globals import _cv_request
@@ -181,47 +184,71 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 # -- the environ ------------------------------------------------------------------
 
 
-def build_environ(scope: Scope, body: bytes) -> WSGIEnvironment:
-    """The WSGI environ a WSGI server would give for ``scope`` and its read ``body``.
+#: What every environ holds before the request's own keys are set.
+_ENVIRON_BASE: dict[str, t.Any] = {
+    "wsgi.version": (1, 0),
+    "wsgi.multithread": True,
+    "wsgi.multiprocess": True,
+    "wsgi.run_once": False,
+    "wsgi.input_terminated": True,
+}
 
-    The body is complete (or cut one byte past the limit), so the environ
-    says ``wsgi.input_terminated``: a chunked body is read to its end.
+#: Environ keys of header names seen so far (``b"user-agent"`` ->
+#: ``"HTTP_USER_AGENT"``), up to ``_MAX_KNOWN_HEADERS`` of them.
+_header_keys: dict[bytes, str] = {}
+_MAX_KNOWN_HEADERS = 512
+
+
+def _header_key(raw_name: bytes) -> str:
+    """The environ key of a header name, as a WSGI server spells it."""
+    name = raw_name.decode("latin-1").upper().replace("-", "_")
+    if name not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+        name = f"HTTP_{name}"
+    if len(_header_keys) < _MAX_KNOWN_HEADERS:
+        _header_keys[raw_name] = name
+    return name
+
+
+def build_environ(scope: Scope, body: bytes = b"") -> WSGIEnvironment:
+    """The WSGI environ a WSGI server would give for ``scope`` and its ``body``.
+
+    The input ends where the body does (the read part, or an
+    :class:`AsgiInput` reading on), so the environ says
+    ``wsgi.input_terminated``: a chunked body is read to its end.
     """
     root_path: str = scope.get("root_path", "")
     path: str = scope["path"]
-    if root_path and (path == root_path or path.startswith(f"{root_path}/")):
-        path = path[len(root_path) :]
+    if root_path:
+        if path == root_path or path.startswith(f"{root_path}/"):
+            path = path[len(root_path) :]
+        if not root_path.isascii():
+            root_path = root_path.encode().decode("latin-1")
+    if not path.isascii():
+        path = path.encode().decode("latin-1")
     server = scope.get("server") or ("localhost", 80)
-    client = scope.get("client")
     scheme = scope.get("scheme", "http")
     if scheme in {"ws", "wss"}:
         scheme = "https" if scheme == "wss" else "http"
-    environ: WSGIEnvironment = {
-        "REQUEST_METHOD": scope.get("method", "GET"),
-        "SCRIPT_NAME": root_path.encode().decode("latin-1"),
-        "PATH_INFO": path.encode().decode("latin-1"),
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1]) if server[1] is not None else "",
-        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "wsgi.input_terminated": True,
-        "asgi.scope": scope,
-    }
+    environ: WSGIEnvironment = _ENVIRON_BASE.copy()
+    environ["REQUEST_METHOD"] = scope.get("method", "GET")
+    environ["SCRIPT_NAME"] = root_path
+    environ["PATH_INFO"] = path
+    environ["QUERY_STRING"] = scope.get("query_string", b"").decode("latin-1")
+    environ["SERVER_NAME"] = server[0]
+    environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
+    environ["SERVER_PROTOCOL"] = f"HTTP/{scope.get('http_version', '1.1')}"
+    environ["wsgi.url_scheme"] = scheme
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["wsgi.errors"] = sys.stderr
+    environ["asgi.scope"] = scope
+    client = scope.get("client")
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    keys = _header_keys
     for raw_name, raw_value in scope.get("headers", ()):
-        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        name = keys.get(raw_name) or _header_key(raw_name)
         value = raw_value.decode("latin-1")
-        if name not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
-            name = f"HTTP_{name}"
         if name in environ:
             sep = "; " if name == "HTTP_COOKIE" else ","
             value = f"{environ[name]}{sep}{value}"
@@ -232,49 +259,230 @@ def build_environ(scope: Scope, body: bytes) -> WSGIEnvironment:
     return environ
 
 
-def _declared_length(scope: Scope) -> int | None:
+def _declared_length(environ: WSGIEnvironment) -> int | None:
     """The ``Content-Length`` the client sent, unless the body is chunked."""
-    length = None
-    for name, value in scope.get("headers", ()):
-        name = name.lower()
-        if name == b"transfer-encoding":
-            return None
-        if name == b"content-length":
-            try:
-                length = int(value)
-            except ValueError:
-                return None
-    return length
+    if "HTTP_TRANSFER_ENCODING" in environ:
+        return None
+    length = environ.get("CONTENT_LENGTH")
+    if length is None:
+        return None
+    try:
+        return int(length)
+    except ValueError:
+        return None
 
 
 _DISCONNECTED = object()
+_TIMED_OUT = object()
+
+
+def _has_body(environ: WSGIEnvironment, declared: int | None) -> bool:
+    """Whether to read a body: all but an HTTP/1 ``GET`` or ``HEAD`` whose
+    headers announce none (HTTP/2 and 3 may send one without them)."""
+    if declared is not None:
+        return declared > 0
+    return (
+        environ["REQUEST_METHOD"] not in {"GET", "HEAD"}
+        or environ["SERVER_PROTOCOL"] not in {"HTTP/1.1", "HTTP/1.0"}
+        or "HTTP_TRANSFER_ENCODING" in environ
+    )
+
+
+async def _receive_by(
+    receive: Receive, loop: asyncio.AbstractEventLoop, deadline: float | None
+) -> Message | object:
+    """``receive()``, or ``_TIMED_OUT`` when nothing came by ``deadline``."""
+    if deadline is None:
+        return await receive()
+    remaining = deadline - loop.time()
+    if remaining <= 0:
+        return _TIMED_OUT
+    try:
+        return await asyncio.wait_for(receive(), remaining)
+    except asyncio.TimeoutError:
+        return _TIMED_OUT
 
 
 async def read_body(
-    receive: Receive, limit: int | None, declared: int | None
-) -> bytes | object:
+    receive: Receive,
+    limit: int | None,
+    declared: int | None,
+    timeout: float | None = None,
+) -> tuple[bytes, bool] | object:
     """Read the request body from ``receive``, stopping one byte past ``limit``.
 
-    A body longer than the limit is cut there: the request reads it as a 413,
-    as under WSGI. Returns ``_DISCONNECTED`` when the client went away.
+    Returns the body read and whether more is left to read: a body longer
+    than the limit is cut there and reads as a 413, as under WSGI, unless the
+    limit is raised for the request. Returns ``_DISCONNECTED`` when the
+    client went away, ``_TIMED_OUT`` when the body took longer than
+    ``timeout`` seconds.
     """
     if declared is not None and limit is not None and declared > limit:
-        return b""  # the request answers 413 without reading the body
+        return b"", True  # the request answers 413 without reading the body
+    try:
+        if timeout is None:
+            return await _read(receive, limit)
+        if sys.version_info >= (3, 11):
+            async with asyncio.timeout(timeout):
+                return await _read(receive, limit)
+        return await asyncio.wait_for(_read(receive, limit), timeout)
+    except asyncio.TimeoutError:
+        return _TIMED_OUT
+
+
+async def _read(receive: Receive, limit: int | None) -> tuple[bytes, bool] | object:
     chunks: list[bytes] = []
     size = 0
-    while True:
+    more = True
+    while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             return _DISCONNECTED
+        more = message.get("more_body", False)
         chunk = message.get("body", b"")
         if chunk:
             chunks.append(chunk)
             size += len(chunk)
             if limit is not None and size > limit:
                 break
-        if not message.get("more_body", False):
-            break
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), more
+
+
+class AsgiInput(io.RawIOBase):
+    """The ``wsgi.input`` of a request whose body was not read (all) before the view.
+
+    It gives what was read first, then reads on from ``receive``: awaited
+    with :meth:`next_chunk` (``request.stream_body()``), or by sync reads
+    from a pool thread, which wait for the loop. Each wait for the client is
+    at most ``timeout`` seconds (then a 408); a client that leaves is a 400.
+    """
+
+    def __init__(
+        self,
+        receive: Receive,
+        loop: asyncio.AbstractEventLoop,
+        head: bytes,
+        timeout: float | None,
+    ) -> None:
+        super().__init__()
+        self._receive = receive
+        self._loop = loop
+        self._buffer = head
+        self._pos = 0
+        self._more = True
+        self._timeout = timeout
+
+    def readable(self) -> bool:
+        return True
+
+    async def next_chunk(self) -> bytes:
+        """The next piece of the body as it arrives; ``b""`` at its end."""
+        if self._pos < len(self._buffer):
+            chunk = self._buffer[self._pos :]
+            self._buffer, self._pos = b"", 0
+            return chunk
+        while self._more:
+            deadline = None
+            if self._timeout is not None:
+                deadline = self._loop.time() + self._timeout
+            received = await _receive_by(self._receive, self._loop, deadline)
+            if received is _TIMED_OUT:
+                self._more = False
+                raise RequestTimeout(
+                    f"The client sent nothing of the request body for"
+                    f" {self._timeout} seconds."
+                )
+            message = t.cast(Message, received)
+            if message["type"] == "http.disconnect":
+                self._more = False
+                raise ClientDisconnected(
+                    "The client disconnected before the request body was complete."
+                )
+            self._more = message.get("more_body", False)
+            body: bytes = message.get("body", b"")
+            if body:
+                return body
+        return b""
+
+    async def fill(self, limit: int | None) -> None:
+        """Read on until the body ends or more than ``limit`` bytes are held."""
+        chunks = [self._buffer[self._pos :]]
+        size = len(chunks[0])
+        while self._more and (limit is None or size <= limit):
+            chunk = await self.next_chunk()
+            chunks.append(chunk)
+            size += len(chunk)
+        self._buffer, self._pos = b"".join(chunks), 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether all of the body has been received."""
+        return not self._more
+
+    def readinto(self, b: t.Any) -> int:
+        if self._pos >= len(self._buffer):
+            if not self._more:
+                return 0
+            if _on_loop(self._loop):
+                raise RuntimeError(
+                    "The request body was not read before this async view: read"
+                    " it with 'async for chunk in request.stream_body()'."
+                )
+            self._buffer = asyncio.run_coroutine_threadsafe(
+                self.next_chunk(), self._loop
+            ).result()
+            self._pos = 0
+        n = min(len(b), len(self._buffer) - self._pos)
+        b[:n] = self._buffer[self._pos : self._pos + n]
+        self._pos += n
+        return n
+
+
+def stream_request_body(view: F) -> F:
+    """Mark a view whose body is not read before it runs, under ASGI.
+
+    The view reads it as it arrives, with ``async for chunk in
+    request.stream_body()`` (or ``request.stream`` in a sync view); the
+    request's ``max_content_length`` is enforced while it streams. Under WSGI
+    the marker changes nothing.
+    """
+    view._erlen_stream_body = True  # type: ignore[attr-defined]
+    return view
+
+
+def _streams(view: t.Callable[..., t.Any] | None) -> bool:
+    return getattr(view, "_erlen_stream_body", False) is True
+
+
+_streaming_apps: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary()
+
+
+def _has_streaming_views(app: Erlen) -> bool:
+    known = _streaming_apps.get(app)
+    if known is None:
+        known = any(_streams(v) for v in app.view_functions.values())
+        if app._got_first_request:
+            _streaming_apps[app] = known
+    return known
+
+
+async def _send_timeout(environ: WSGIEnvironment, send: Send) -> None:
+    """Answer 408 to a client that did not send its body in time, and close."""
+    response = RequestTimeout(
+        "The client took too long to send the request body."
+    ).get_response(environ)
+    response.headers["Connection"] = "close"
+    app_iter, status, headers = response.get_wsgi_response(environ)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": int(status[:3]),
+            "headers": [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"".join(app_iter)})
 
 
 # -- one HTTP request ---------------------------------------------------------------
@@ -288,6 +496,20 @@ class _Started(t.NamedTuple):
     #: A list of bytes (sent at once), a sync iterator or an async iterable.
     body: t.Any
     async_body: bool
+
+
+#: ASGI spellings of response headers seen so far (``("Content-Type",
+#: "text/html")`` -> ``(b"content-type", b"text/html")``), up to
+#: ``_MAX_KNOWN_HEADERS`` of them; cookies are never kept.
+_header_pairs: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
+def _header_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    name, value = pair
+    raw = (name.lower().encode("latin-1"), value.encode("latin-1"))
+    if raw[0] != b"set-cookie" and len(_header_pairs) < _MAX_KNOWN_HEADERS:
+        _header_pairs[pair] = raw
+    return raw
 
 
 def _start(response: Response, environ: WSGIEnvironment) -> _Started:
@@ -324,10 +546,14 @@ def _start_response(response: Response, environ: WSGIEnvironment) -> _Started:
     ``start_response`` would have seen it."""
     source = response.response
     app_iter, status, headers = response.get_wsgi_response(environ)
-    asgi_headers = [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in headers
-    ]
+    known = _header_pairs
+    try:
+        asgi_headers = [known.get(pair) or _header_pair(pair) for pair in headers]
+    except TypeError:  # a header added as a list, not a tuple
+        asgi_headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers
+        ]
     code = int(status[:3])
     if hasattr(source, "__aiter__") and not isinstance(source, (list, tuple)):
         if environ["REQUEST_METHOD"] == "HEAD" or code in {204, 304} or code < 200:
@@ -445,11 +671,35 @@ def async_view(app: Erlen, ctx: RequestContext) -> t.Callable[..., t.Any] | None
     if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return None
     view = app.view_functions.get(rule.endpoint)
-    if view is None or not _is_async(view):
+    if view is None or _pipeline_overridden(app):
         return None
-    if _pipeline_overridden(app):
-        return None
-    return view
+    if _is_async(view):
+        return view
+    if app._request_hooks(ctx).any_async:
+        # A sync view with async hooks: the hooks are awaited on the loop,
+        # the view runs in the pool.
+        return _in_pool(view)
+    return None
+
+
+_pool_views: weakref.WeakKeyDictionary[
+    t.Callable[..., t.Any], t.Callable[..., t.Any]
+] = weakref.WeakKeyDictionary()
+
+
+def _in_pool(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """An async function that runs the sync ``view`` in the app's pool."""
+    known = _pool_views.get(view)
+    if known is not None:
+        return known
+
+    @functools.wraps(view)
+    async def runner(**kwargs: t.Any) -> t.Any:
+        app = _cv_app.get().app
+        return await to_thread(app, functools.partial(view, **kwargs))
+
+    _pool_views[view] = runner
+    return runner
 
 
 _async_funcs: dict[t.Callable[..., t.Any], bool] = {}
@@ -496,6 +746,14 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
             if rv is not None:
                 break
         if rv is None:
+            body = req.environ.get("wsgi.input")
+            if type(body) is AsgiInput and not body.complete and not _streams(view):
+                # The hooks may have raised the request's limit: read on,
+                # unless the declared length already says 413.
+                limit = req.max_content_length
+                declared = req.content_length
+                if limit is None or declared is None or declared <= limit:
+                    await body.fill(limit)
             rv = await view(**req.view_args)  # type: ignore[arg-type]
     except Exception as e:
         rv = await to_thread(app, _reraised, app.handle_user_exception, e)
@@ -560,9 +818,15 @@ _async_views: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary
 
 
 def _has_async_views(app: Erlen) -> bool:
+    """Whether a view, URL value preprocessor or before-request hook is async."""
     known = _async_views.get(app)
     if known is None:
-        known = any(inspect.iscoroutinefunction(v) for v in app.view_functions.values())
+        hooks: list[t.Iterable[t.Callable[..., t.Any]]] = [
+            *app.url_value_preprocessors.values(),
+            *app.before_request_funcs.values(),
+            app.view_functions.values(),
+        ]
+        known = any(inspect.iscoroutinefunction(f) for fs in hooks for f in fs)
         if app._got_first_request:
             _async_views[app] = known
     return known
@@ -644,10 +908,11 @@ async def _send_async_body(
             await aclose()
 
 
-async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
+async def _respond_on_loop(
+    app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
+) -> _Started:
     """:meth:`Erlen.wsgi_app` with the contexts pushed and popped on the loop, in
     the server's task: for apps whose teardown runs no code of theirs."""
-    ctx = app.request_context(environ)
     error: BaseException | None = None
     started: _Started | None = None
     try:
@@ -675,29 +940,66 @@ async def _respond_on_loop(app: Erlen, environ: WSGIEnvironment) -> _Started:
         ctx.pop(error)
 
 
+def _streaming_context(app: Erlen, environ: WSGIEnvironment) -> RequestContext | None:
+    """The request's context, matched, if its view streams the body; else ``None``."""
+    ctx = app.request_context(environ)
+    if ctx.url_adapter is not None:
+        ctx.match_request()
+        rule = ctx.request.url_rule
+        if rule is not None and _streams(app.view_functions.get(rule.endpoint)):
+            return ctx
+    return None
+
+
 async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one HTTP request: read the body, run the pipeline, send the response.
 
+    The body is read before the view, within ``ASGI_BODY_TIMEOUT`` seconds
+    (else 408), unless the view streams it (:func:`stream_request_body`).
     When the app's teardown runs no code of its own, the contexts are pushed
     and popped on the loop and an async view is awaited directly; otherwise
     the request's sync steps share one context, so teardown runs in the pool.
     """
-    if not app._got_first_request:
-        check_limit_types(app.config)  # before a limit is used to read the body
-    declared = _declared_length(scope)
-    body = await read_body(receive, app.config["MAX_CONTENT_LENGTH"], declared)
-    if body is _DISCONNECTED:
-        return
-    environ = build_environ(scope, body)  # type: ignore[arg-type]
     loop = asyncio.get_running_loop()
     if _server_loop.get() is not loop:
         _server_loop.set(loop)
+    if not app._got_first_request:
+        check_limit_types(app.config)  # before a limit is used to read the body
+    environ = build_environ(scope)
+    config = app.config
+    ctx = None
+    if _has_streaming_views(app):
+        ctx = _streaming_context(app, environ)
+    if ctx is not None:
+        environ["wsgi.input"] = AsgiInput(
+            receive, loop, b"", config["ASGI_BODY_TIMEOUT"]
+        )
+    else:
+        declared = _declared_length(environ)
+        if _has_body(environ, declared):
+            timeout = config["ASGI_BODY_TIMEOUT"]
+            read = await read_body(
+                receive, config["MAX_CONTENT_LENGTH"], declared, timeout
+            )
+            if read is _DISCONNECTED:
+                return
+            if read is _TIMED_OUT:
+                await _send_timeout(environ, send)
+                return
+            body, more = t.cast(tuple[bytes, bool], read)
+            if more:
+                environ["wsgi.input"] = AsgiInput(receive, loop, body, timeout)
+            else:
+                environ["wsgi.input"] = io.BytesIO(body)
     if _teardown_is_empty(app):
-        started = await _respond_on_loop(app, environ)
+        if ctx is None:
+            ctx = app.request_context(environ)
+        started = await _respond_on_loop(app, ctx, environ)
         edge = None
     else:
         edge = _Edge(app)
-        ctx = edge.context.run(app.request_context, environ)
+        if ctx is None:
+            ctx = edge.context.run(app.request_context, environ)
         if _has_async_views(app):
             started = await _respond_async(edge, ctx, environ)
         else:
@@ -710,8 +1012,8 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
         }
     )
     if type(started.body) is list:
-        body = started.body
-        data = body[0] if len(body) == 1 else b"".join(body)
+        chunks = started.body
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         await send({"type": "http.response.body", "body": data})
         return
     await _send_body(edge or _Edge(app), started, receive, send)
@@ -806,19 +1108,24 @@ async def handle_lifespan(
             return
 
 
-async def asgi_app(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one ASGI connection: HTTP, WebSocket or lifespan."""
+def asgi_app(
+    app: Erlen, scope: Scope, receive: Receive, send: Send
+) -> cabc.Awaitable[None]:
+    """Serve one ASGI connection: HTTP, WebSocket or lifespan.
+
+    Returns the handler's coroutine instead of awaiting it, one coroutine
+    less per request.
+    """
     kind = scope["type"]
     if kind == "http":
-        await handle_http(app, scope, receive, send)
-    elif kind == "websocket":
+        return handle_http(app, scope, receive, send)
+    if kind == "websocket":
         from .sockets import handle_websocket
 
-        await handle_websocket(app, scope, receive, send)
-    elif kind == "lifespan":
-        await handle_lifespan(app, scope, receive, send)
-    else:
-        raise ValueError(f"erlen cannot serve ASGI connections of type {kind!r}")
+        return handle_websocket(app, scope, receive, send)
+    if kind == "lifespan":
+        return handle_lifespan(app, scope, receive, send)
+    raise ValueError(f"erlen cannot serve ASGI connections of type {kind!r}")
 
 
 def mark_coroutine_function(func: F) -> F:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import typing as t
 
 from . import typing as ft
@@ -45,17 +46,21 @@ class View:
 
         Arguments are passed to the constructor.
         """
-        if cls.init_every_request:
+        async_class = not cls.decorators and _is_async_class(cls)
+        if cls.init_every_request and not async_class:
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
                 self = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
                 return current_app.ensure_sync(self.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
 
-        else:
+        elif not async_class:
             self = cls(*class_args, **class_kwargs)
 
             def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
                 return current_app.ensure_sync(self.dispatch_request)(**kwargs)  # type: ignore[no-any-return]
+
+        else:
+            view = _async_view(cls, class_args, class_kwargs)  # type: ignore[assignment]
 
         if cls.decorators:
             view.__name__ = name
@@ -93,8 +98,45 @@ class MethodView(View):
                 cls.methods = methods
 
     def dispatch_request(self, **kwargs: t.Any) -> ft.ResponseReturnValue:
+        return current_app.ensure_sync(self._handler())(**kwargs)  # type: ignore[no-any-return]
+
+    def _handler(self) -> t.Callable[..., t.Any]:
+        """The method that handles this request's HTTP method."""
         meth = getattr(self, request.method.lower(), None)
         if meth is None and request.method == "HEAD":
             meth = getattr(self, "get", None)
         assert meth is not None, f"Unimplemented method {request.method!r}"
-        return current_app.ensure_sync(meth)(**kwargs)  # type: ignore[no-any-return]
+        return meth  # type: ignore[no-any-return]
+
+
+def _is_async_class(cls: type[View]) -> bool:
+    """Whether the view's code is all ``async def``: its ``dispatch_request``,
+    or every handler of a ``MethodView`` that keeps the default one."""
+    if inspect.iscoroutinefunction(cls.dispatch_request):
+        return True
+    if not issubclass(cls, MethodView) or (
+        cls.dispatch_request is not MethodView.dispatch_request
+    ):
+        return False
+    handlers = [getattr(cls, m) for m in http_method_funcs if hasattr(cls, m)]
+    return bool(handlers) and all(inspect.iscoroutinefunction(h) for h in handlers)
+
+
+def _async_view(
+    cls: type[View], class_args: tuple[t.Any, ...], class_kwargs: dict[str, t.Any]
+) -> ft.RouteCallable:
+    """An ``async def`` view for an all-async class, so ASGI servers await it on
+    their loop (WSGI runs it like any async view)."""
+    by_method = not inspect.iscoroutinefunction(cls.dispatch_request)
+    shared = None if cls.init_every_request else cls(*class_args, **class_kwargs)
+
+    async def view(**kwargs: t.Any) -> ft.ResponseReturnValue:
+        if shared is not None:
+            self = shared
+        else:
+            self = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
+        if by_method:
+            return await t.cast(MethodView, self)._handler()(**kwargs)  # type: ignore[no-any-return]
+        return await self.dispatch_request(**kwargs)  # type: ignore[misc,no-any-return]
+
+    return view
