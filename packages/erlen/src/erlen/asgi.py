@@ -702,7 +702,11 @@ def _in_pool(view: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
     return runner
 
 
-_async_funcs: dict[t.Callable[..., t.Any], bool] = {}
+#: Whether a view function is ``async def``, weakly keyed so that functions of
+#: apps that are gone are not kept alive.
+_async_funcs: weakref.WeakKeyDictionary[t.Callable[..., t.Any], bool] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _is_async(func: t.Callable[..., t.Any]) -> bool:
@@ -712,7 +716,7 @@ def _is_async(func: t.Callable[..., t.Any]) -> bool:
     except KeyError:
         rv = _async_funcs[func] = inspect.iscoroutinefunction(func)
         return rv
-    except TypeError:  # pragma: no cover - an unhashable callable
+    except TypeError:  # pragma: no cover - not hashable, or no weak reference
         return inspect.iscoroutinefunction(func)
 
 
