@@ -375,7 +375,10 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(name="bench-gate")
 def bench_gate(session: nox.Session) -> None:
-    """Fail unless erlen meets the performance goal (needs valgrind's callgrind).
+    """Fail unless erlen meets the performance goals (needs valgrind's callgrind).
+
+    Two instruction-count gates: erlen ÷ Flask on hello and json, and erlen-sql's
+    overhead per request over plain SQLAlchemy (on SQLite).
 
     Without valgrind the gate is skipped, except under ``CI=true``, where it fails.
     """

@@ -50,11 +50,6 @@ def _rps(
     return rate.rps if rate is not None else None
 
 
-def _us(data: Measured, name: str, test: str) -> float | None:
-    timing = data.timings.get((name, test))
-    return timing.median_us if timing is not None else None
-
-
 def goals(data: Measured) -> list[Goal]:
     """The goals of issue 18 with the values measured in this run."""
     rows = []
@@ -96,6 +91,45 @@ def goals(data: Measured) -> list[Goal]:
     return rows
 
 
+def _timing_tables(
+    data: Measured,
+    timings: dict[tuple[str, str], t.Any],
+    names: list[str],
+    what: str,
+) -> list[str]:
+    rows = []
+    for name in names:
+        row = [f"`{name}`"]
+        for test in data.tests:
+            timing = timings.get((name, test))
+            row.append(
+                "–"
+                if timing is None
+                else f"{timing.median_us:,.0f} ±{timing.spread:.0%}"
+            )
+        rows.append(row)
+    lines = _table(["stack", *data.tests], rows)
+    lines += ["", f"{what} ÷ `{REFERENCE}` (below 1 is faster):", ""]
+    rows = []
+    for name in names:
+        row = [f"`{name}`"]
+        row += [
+            _fmt_ratio(
+                _ratio(_median(timings, name, x), _median(timings, REFERENCE, x))
+            )
+            for x in data.tests
+        ]
+        rows.append(row)
+    return lines + _table(["stack", *data.tests], rows)
+
+
+def _median(
+    timings: dict[tuple[str, str], t.Any], name: str, test: str
+) -> float | None:
+    timing = timings.get((name, test))
+    return timing.median_us if timing is not None else None
+
+
 def _inproc_section(data: Measured) -> list[str]:
     names = [s for s in data.stacks if any((s, x) in data.timings for x in data.tests)]
     floors = [f for f in bare.FLOORS if any((f, x) in data.timings for x in data.tests)]
@@ -105,35 +139,22 @@ def _inproc_section(data: Measured) -> list[str]:
         "Each stack's WSGI or ASGI callable is called in this process (ASGI on one"
         " event loop), against the same PostgreSQL. The `sqlalchemy-*` rows are"
         " the floors: the same queries, JSON and template with no framework and"
-        " no extension (`realapps/bare.py`).",
+        " no extension (`realapps/bare.py`). ± is the spread (IQR ÷ median) over"
+        " rounds.",
+        "",
+        "### CPU time of the process",
+        "",
+        "Leaves out waiting for PostgreSQL and for other processes on the core, so"
+        " it is the steadier measure of what the Python side costs on a shared"
+        " machine.",
         "",
     ]
-    rows = []
-    for name in [*names, *floors]:
-        row = [f"`{name}`"]
-        for test in data.tests:
-            timing = data.timings.get((name, test))
-            row.append(
-                "–"
-                if timing is None
-                else f"{timing.median_us:,.0f} ±{timing.spread:.0%}"
-            )
-        rows.append(row)
-    lines += _table(["stack", *data.tests], rows)
-    lines += ["", f"Time ÷ `{REFERENCE}` (below 1 is faster):", ""]
-    rows = []
-    for name in [*names, *floors]:
-        row = [f"`{name}`"]
-        row += [
-            _fmt_ratio(_ratio(_us(data, name, x), _us(data, REFERENCE, x)))
-            for x in data.tests
-        ]
-        rows.append(row)
-    lines += _table(["stack", *data.tests], rows)
+    lines += _timing_tables(data, data.cpu_timings, [*names, *floors], "CPU time")
     lines += [
         "",
-        "What the framework and the extension add over their floor (µs, stack minus"
-        " floor; the rest of the request is the database, SQLAlchemy, JSON and Jinja2):",
+        "What the framework and the extension add over their floor (CPU µs, stack"
+        " minus floor, and its share of the stack's CPU time; the rest is"
+        " SQLAlchemy, the driver, JSON and Jinja2):",
         "",
     ]
     rows = []
@@ -144,7 +165,8 @@ def _inproc_section(data: Measured) -> list[str]:
                 continue
             row = [f"`{name}` over `{floor}`"]
             for test in db_tests:
-                a, b = _us(data, name, test), _us(data, floor, test)
+                a = _median(data.cpu_timings, name, test)
+                b = _median(data.cpu_timings, floor, test)
                 row.append(
                     "–"
                     if a is None or b is None
@@ -152,6 +174,8 @@ def _inproc_section(data: Measured) -> list[str]:
                 )
             rows.append(row)
     lines += _table(["stack", *db_tests], rows)
+    lines += ["", "### Wall-clock time", ""]
+    lines += _timing_tables(data, data.timings, [*names, *floors], "Time")
     return lines
 
 
@@ -159,10 +183,12 @@ def _profile_section(data: Measured) -> list[str]:
     lines = [
         "## Where the time goes (profile)",
         "",
-        "Share of the self time by package under `cProfile` (which inflates"
-        " Python-heavy code; read the split, not the totals). `driver` is psycopg or"
-        " asyncpg; the time PostgreSQL itself takes is waiting, mostly in `other`"
-        " (socket calls).",
+        "Share of the harness process's CPU time by package, under `cProfile`"
+        " with a CPU-time clock (it inflates Python-heavy code: read the split, not"
+        " the totals). Waiting for PostgreSQL is not CPU time and is left out;"
+        " `cpu µs` and `wall µs` are per request under the profiler. `driver` is"
+        " psycopg or asyncpg, `other` the standard library (json, socket calls) and"
+        " the views themselves.",
         "",
     ]
     for test in ("queries20", "fortunes"):
@@ -175,11 +201,16 @@ def _profile_section(data: Measured) -> list[str]:
             if any(data.shares[s, test].get(g, 0) >= 0.005 for s in stacks)
         ]
         rows = [
-            [f"`{s}`", *(f"{data.shares[s, test].get(g, 0):.0%}" for g in groups)]
+            [
+                f"`{s}`",
+                f"{data.shares[s, test]['cpu µs']:,.0f}",
+                f"{data.shares[s, test]['wall µs']:,.0f}",
+                *(f"{data.shares[s, test].get(g, 0):.0%}" for g in groups),
+            ]
             for s in stacks
         ]
         lines += [f"`{test}`:", ""]
-        lines += _table(["stack", *groups], rows)
+        lines += _table(["stack", "cpu µs", "wall µs", *groups], rows)
         lines.append("")
     return lines
 

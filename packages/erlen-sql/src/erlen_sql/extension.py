@@ -272,8 +272,8 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
             state = get_app().extensions.get(self.name)
         except RuntimeError:
             state = None
-        if getattr(state, "db", None) is self:
-            return state  # type: ignore[no-any-return]
+        if isinstance(state, SQLAlchemyState) and state.db is self:
+            return state
         return self.get_state()
 
     # -- setup -----------------------------------------------------------------
