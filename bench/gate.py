@@ -30,10 +30,9 @@ SUBJECT = "erlen"
 REFERENCE = "flask"
 SQL_CHILD = os.path.join(BENCH_DIR, "harness", "sqlchild.py")
 #: Highest allowed erlen-sql overhead per pair, as a fraction of the plain twin.
-#: Measured after issue 18: about 5 % on the ORM and session pairs (32 % on the
-#: session pair before, when every statement's tables were walked), and about
-#: 3 % on the engine pair. Counts of the same code vary by 1-2 % between
-#: environments (memory layout), hence the margin.
+#: Measured after issue 18: 2.5 % (ORM), 3.6 % (session; 34 % before, when every
+#: statement's tables were walked) and 2.2 % (engine). Counts of the same code
+#: vary by 1-2 % between environments (memory layout), hence the margin.
 SQL_LIMITS = {
     "erlen-sql-orm": 0.07,
     "erlen-sql-session": 0.08,
