@@ -627,6 +627,7 @@ def run(plan: Plan, stacks: list[str], tests: list[str], skip: set[str]) -> Meas
                 clock = _step(f"in-process timing: {plan.rounds} rounds")
                 data.timings, data.cpu_timings = time_inproc(callers, plan)
                 _done(clock)
+            if "inproc" not in skip and "profile" not in skip:
                 clock = _step("profiles")
                 for test in ("queries20", "fortunes"):
                     for name in stacks:
