@@ -33,6 +33,7 @@ from dataclasses import field
 from io import BytesIO
 
 from harness import asgi
+from harness import callgrind
 from harness import servers
 from harness.inproc import Timing
 from harness.wsgi import call as wsgi_call
@@ -48,6 +49,10 @@ CONNECTIONS = 32
 #: The extra run of the issue's goal: 20 queries with 256 connections.
 WIDE_TEST = "queries20"
 WIDE_CONNECTIONS = 256
+#: The instruction count (full mode): WSGI stacks on SQLite, these test types.
+INSTRUCTION_TESTS = ("db", "queries20", "fortunes")
+INSTRUCTION_REQUESTS = 60
+STACK_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stackchild.py")
 SERVER_CORE = 1
 LOAD_CORE = 0
 
@@ -97,6 +102,7 @@ class Measured:
     cpu_timings: dict[tuple[str, str], Timing] = field(default_factory=dict)
     shares: dict[tuple[str, str], dict[str, float]] = field(default_factory=dict)
     rates: dict[tuple[str, str, int], servers.Rate] = field(default_factory=dict)
+    instructions: dict[tuple[str, str], callgrind.Count] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
 
@@ -635,6 +641,25 @@ def run(plan: Plan, stacks: list[str], tests: list[str], skip: set[str]) -> Meas
                             data.shares[name, test] = profile(
                                 callers[name, test], plan.profile_requests
                             )
+                _done(clock)
+            if "instructions" in skip or plan.mode == "quick":
+                data.skipped["instructions"] = (
+                    "--skip" if "instructions" in skip else "quick mode"
+                )
+            elif callgrind.available() is None:
+                data.skipped["instructions"] = "valgrind is not installed"
+            else:
+                clock = _step("instructions per request on SQLite (callgrind)")
+                pairs = [
+                    (name, test)
+                    for test in INSTRUCTION_TESTS
+                    if test in tests
+                    for name in stacks
+                    if STACKS_BY_NAME[name].kind == "wsgi"
+                ]
+                data.instructions = callgrind.measure(
+                    pairs, 10, INSTRUCTION_REQUESTS, 2, STACK_CHILD
+                )
                 _done(clock)
             callers.clear()
             gc.collect()

@@ -215,6 +215,39 @@ def _profile_section(data: Measured) -> list[str]:
     return lines
 
 
+def _instructions_section(data: Measured) -> list[str]:
+    lines = [
+        "## Instructions per request on SQLite (callgrind)",
+        "",
+        "The WSGI stacks with SQLite in the process instead of PostgreSQL"
+        " (`harness/stackchild.py`): framework, extension, SQLAlchemy and database"
+        " counted alike, independent of the machine's load.",
+        "",
+    ]
+    tests = sorted({k[1] for k in data.instructions}, key=data.tests.index)
+    names = [s for s in data.stacks if any((s, x) in data.instructions for x in tests)]
+    rows = []
+    for name in names:
+        row = [f"`{name}`"]
+        for test in tests:
+            count = data.instructions.get((name, test))
+            reference = data.instructions.get((REFERENCE, test))
+            if count is None or count.per_request is None:
+                row.append("–")
+                continue
+            ratio = _ratio(
+                count.per_request, reference.per_request if reference else None
+            )
+            row.append(f"{count.per_request:,.0f} ({_fmt_ratio(ratio)})")
+        rows.append(row)
+    lines += _table(["stack (÷ flask-fsa)", *tests], rows)
+    errors = [(k, c.error) for k, c in sorted(data.instructions.items()) if c.error]
+    if errors:
+        lines.append("")
+        lines += [f"- {k[0]} {k[1]}: {_short(e)}" for k, e in errors]
+    return lines
+
+
 def _servers_section(data: Measured) -> list[str]:
     lines = [
         "## Requests per second",
@@ -297,6 +330,7 @@ def render(data: Measured) -> str:
     sections: list[tuple[str, t.Callable[[Measured], list[str]], bool]] = [
         ("inproc", _inproc_section, bool(data.timings)),
         ("profile", _profile_section, bool(data.shares)),
+        ("instructions", _instructions_section, bool(data.instructions)),
         ("servers", _servers_section, bool(data.rates)),
     ]
     for name, section, present in sections:
