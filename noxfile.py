@@ -485,19 +485,24 @@ def _install_bench(session: nox.Session, script: str) -> None:
     for needed in (script, "bench/requirements.txt"):
         if not (ROOT / needed).exists():
             session.skip(f"{needed} does not exist yet: nothing to run")
-    session.install("-e", PACKAGES[CORE].rel, "-r", "bench/requirements.txt")
+    session.install(
+        *_editable(_local_closure(CORE, "erlen-sql")), "-r", "bench/requirements.txt"
+    )
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the benchmarks (``nox -s bench -- --quick`` for a short run)."""
+    """Run the benchmarks (``-- --quick``; ``-- --realapps`` for the database bench)."""
     _install_bench(session, "bench/run.py")
     session.run("python", "bench/run.py", *session.posargs)
 
 
 @nox.session(name="bench-gate")
 def bench_gate(session: nox.Session) -> None:
-    """Fail unless erlen meets the performance goal (needs valgrind's callgrind).
+    """Fail unless erlen meets the performance goals (needs valgrind's callgrind).
+
+    Two instruction-count gates: erlen ÷ Flask on hello and json, and erlen-sql's
+    overhead per request over plain SQLAlchemy (on SQLite).
 
     Without valgrind the gate is skipped, except under ``CI=true``, where it fails.
     """

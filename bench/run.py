@@ -1,7 +1,8 @@
 """Run erlen's benchmarks against its peers and write the markdown report.
 
 Usage: ``python bench/run.py [--quick] [--only hello,json] [--apps erlen,flask]
-[--skip servers,instructions]``. ``nox -s bench`` runs it; see ``bench/README.md``
+[--skip servers,instructions]``; ``--realapps`` runs the TechEmpower test types on
+PostgreSQL instead (``--stacks``, ``--tests``, ``--skip inproc,servers``). ``nox -s bench`` runs it; see ``bench/README.md``
 for what each measure means. The report goes to ``bench/results/<date>-<mode>.md``
 and ``bench/results/latest.md``, and is printed.
 """
@@ -23,6 +24,8 @@ from apps.common import ENDPOINTS  # noqa: E402
 from harness import callgrind  # noqa: E402
 from harness import inproc  # noqa: E402
 from harness import memory  # noqa: E402
+from harness import realapps  # noqa: E402
+from harness import realreport  # noqa: E402
 from harness import report  # noqa: E402
 from harness import servers  # noqa: E402
 from harness import startup  # noqa: E402
@@ -114,9 +117,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--skip",
-        type=lambda v: _names(v, list(MEASURES), "measure"),
+        type=lambda v: _names(v, [*MEASURES, "profile"], "measure"),
         default=[],
         help=f"comma-separated measures to skip ({','.join(MEASURES)})",
+    )
+    parser.add_argument(
+        "--realapps",
+        action="store_true",
+        help="the real-application bench: TechEmpower test types on PostgreSQL",
+    )
+    parser.add_argument(
+        "--stacks",
+        type=lambda v: _names(v, realapps.ALL_STACKS, "stack"),
+        default=realapps.ALL_STACKS,
+        help=f"with --realapps: comma-separated stacks ({','.join(realapps.ALL_STACKS)})",
+    )
+    parser.add_argument(
+        "--tests",
+        type=lambda v: _names(v, realapps.ALL_TESTS, "test type"),
+        default=realapps.ALL_TESTS,
+        help=f"with --realapps: comma-separated test types ({','.join(realapps.ALL_TESTS)})",
     )
     parser.add_argument(
         "--jobs", type=int, default=2, help="valgrind processes at once (default 2)"
@@ -141,6 +161,8 @@ def _done(started: float) -> None:
 def main(argv: list[str]) -> int:
     """Run the measures the arguments ask for, write and print the report."""
     args = parse_args(argv)
+    if args.realapps:
+        return main_realapps(args)
     plan = QUICK if args.quick else FULL
     apps = [a for a in ALL_APPS if a in args.apps]
     endpoints = [e for e in ALL_ENDPOINTS if e in args.only]
@@ -266,6 +288,31 @@ def main(argv: list[str]) -> int:
     print(text)
     print(
         f"Report written to {dated} and latest.md in {time.monotonic() - began:.0f} s.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def main_realapps(args: argparse.Namespace) -> int:
+    """Run the real-application bench and write its report (``realapps-*.md``)."""
+    plan = realapps.QUICK if args.quick else realapps.FULL
+    began = time.monotonic()
+    stacks = [s for s in realapps.ALL_STACKS if s in args.stacks]
+    tests = [x for x in realapps.ALL_TESTS if x in args.tests]
+    data = realapps.run(plan, stacks, tests, set(args.skip))
+    text = realreport.render(data)
+    os.makedirs(args.results_dir, exist_ok=True)
+    dated = os.path.join(
+        args.results_dir,
+        f"{data.started.strftime('%Y-%m-%d')}-realapps-{plan.mode}.md",
+    )
+    for path in (dated, os.path.join(args.results_dir, "realapps-latest.md")):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    print(text)
+    print(
+        f"Report written to {dated} and realapps-latest.md"
+        f" in {time.monotonic() - began:.0f} s.",
         file=sys.stderr,
     )
     return 0

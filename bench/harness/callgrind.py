@@ -62,14 +62,16 @@ def _tail(text: str, lines: int = 6) -> str:
     return " | ".join(text.strip().splitlines()[-lines:])
 
 
-def _child_args(app: str, endpoint: str, count: int, marked: bool) -> list[str]:
-    args = [sys.executable, CHILD, "requests", app, endpoint, str(WARMUP), str(count)]
+def _child_args(
+    app: str, endpoint: str, count: int, marked: bool, child: str = CHILD
+) -> list[str]:
+    args = [sys.executable, child, "requests", app, endpoint, str(WARMUP), str(count)]
     return [*args, "--marked"] if marked else args
 
 
-def _native_check(app: str, endpoint: str) -> str | None:
+def _native_check(app: str, endpoint: str, child: str = CHILD) -> str | None:
     proc = subprocess.run(
-        _child_args(app, endpoint, 0, True),
+        _child_args(app, endpoint, 0, True, child),
         capture_output=True,
         text=True,
         env=_env(),
@@ -80,14 +82,21 @@ def _native_check(app: str, endpoint: str) -> str | None:
     return None
 
 
-def _collected(valgrind: str, app: str, endpoint: str, count: int, marked: bool) -> int:
+def _collected(
+    valgrind: str,
+    app: str,
+    endpoint: str,
+    count: int,
+    marked: bool,
+    child: str = CHILD,
+) -> int:
     options = ["--collect-atstart=no", "--toggle-collect=ffi_call"] if marked else []
     args = [
         valgrind,
         "--tool=callgrind",
         "--callgrind-out-file=/dev/null",
         *options,
-        *_child_args(app, endpoint, count, marked),
+        *_child_args(app, endpoint, count, marked, child),
     ]
     proc = subprocess.run(
         args, capture_output=True, text=True, env=_env(), timeout=TIMEOUT
@@ -106,30 +115,34 @@ def measure_one(
     low: int,
     high: int,
     pool: ThreadPoolExecutor | None = None,
+    child: str = CHILD,
 ) -> Count:
     """Return the instructions per request of one app and endpoint.
 
     :param high: requests counted by the marker method.
     :param low: the shorter run of the difference method, used only as fallback.
     :param pool: when given, the two fallback runs go to it and run in parallel.
+    :param child: the child script; any script taking ``child.py``'s
+        ``requests APP ENDPOINT WARMUP COUNT [--marked]`` arguments.
     """
     valgrind = available()
     if valgrind is None:
         return Count(None, "valgrind is not installed (apt-get install valgrind)")
     try:
-        problem = _native_check(app, endpoint)
+        problem = _native_check(app, endpoint, child)
         if problem is not None:
             return Count(None, problem)
-        marked = _collected(valgrind, app, endpoint, high, True)
+        marked = _collected(valgrind, app, endpoint, high, True, child)
         if marked >= high * 1000:
             return Count(marked / high, method="marker")
         if pool is None:
             totals = [
-                _collected(valgrind, app, endpoint, n, False) for n in (low, high)
+                _collected(valgrind, app, endpoint, n, False, child)
+                for n in (low, high)
             ]
         else:
             futures = [
-                pool.submit(_collected, valgrind, app, endpoint, n, False)
+                pool.submit(_collected, valgrind, app, endpoint, n, False, child)
                 for n in (low, high)
             ]
             totals = [future.result() for future in futures]
@@ -143,6 +156,7 @@ def measure(
     low: int,
     high: int,
     jobs: int = 2,
+    child: str = CHILD,
 ) -> dict[tuple[str, str], Count]:
     """Measure every ``(app, endpoint)`` pair, ``jobs`` valgrind runs at a time."""
     results: dict[tuple[str, str], Count] = {}
@@ -151,7 +165,9 @@ def measure(
         ThreadPoolExecutor(max_workers=jobs) as pairs_pool,
     ):
         futures = {
-            pair: pairs_pool.submit(measure_one, pair[0], pair[1], low, high, runs)
+            pair: pairs_pool.submit(
+                measure_one, pair[0], pair[1], low, high, runs, child
+            )
             for pair in pairs
         }
         for pair, future in futures.items():

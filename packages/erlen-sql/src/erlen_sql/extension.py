@@ -23,6 +23,7 @@ from erlen.ext import ExtensionError
 from erlen.ext import get_app
 from erlen.globals import app_ctx
 
+from . import _core
 from . import cli
 from . import loops
 from . import query as _query
@@ -85,7 +86,19 @@ async def _dispose_async_engines(state: SQLAlchemyState) -> None:
 
 def _app_ctx_id() -> int:
     """Scope of ``db.session``: the identity of the current app context."""
-    return id(t.cast(t.Any, app_ctx)._get_current_object())
+    ctx = _app_ctx_get(None)
+    if ctx is None:
+        # No context (or the core moved its variable): the proxy raises the
+        # core's "Working outside of application context" error.
+        ctx = t.cast(t.Any, app_ctx)._get_current_object()
+    return id(ctx)
+
+
+_app_ctx_var = _core.app_context_var()
+#: Bound once: the scope function runs several times per request.
+_app_ctx_get: t.Callable[[None], object] = (
+    _app_ctx_var.get if _app_ctx_var is not None else lambda default: None
+)
 
 
 @dataclasses.dataclass(eq=False)
@@ -253,6 +266,22 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
                 f" {type(self).__name__!r} instances? Use one instance per app."
             )
         return state
+
+    @property
+    def state(self) -> SQLAlchemyState:
+        """The active app's state: :meth:`get_state` on the hot path.
+
+        Every ``db.session`` query and ``db.engine`` looks it up, so the common
+        case (an active app registered with this instance) is one dictionary
+        lookup; anything else goes through :meth:`get_state` and its errors.
+        """
+        try:
+            state = get_app().extensions.get(self.name)
+        except RuntimeError:
+            state = None
+        if isinstance(state, SQLAlchemyState) and state.db is self:
+            return state
+        return self.get_state()
 
     # -- setup -----------------------------------------------------------------
 

@@ -43,17 +43,22 @@ class Session(sa_orm.Session):
         While :func:`erlen_sql.testing.isolate` is active this waits until no
         other thread's session is using the shared test connections.
         """
-        targets = self._db._bind_targets()
-        gate = self._db.state.isolation_gate
+        state = self._db.state
+        gate = state.isolation_gate
         if gate is not None:
             gate.enter(self)
+            if self._isolation_gate is None:
+                # Only isolated sessions pay for this hook, not every request's.
+                sa_event.listen(self, "after_transaction_end", _transaction_ended)
             self._isolation_gate = gate
-        return targets
+        isolation = state.isolation
+        return state.engines if isolation is None else isolation
 
     def close(self) -> None:
         """Close the session and let other threads use the test connections again."""
         super().close()
-        self._leave_isolation()
+        if self._isolation_gate is not None:
+            self._leave_isolation()
 
     def _leave_isolation(self) -> None:
         gate, self._isolation_gate = self._isolation_gate, None
@@ -71,6 +76,13 @@ class Session(sa_orm.Session):
         if bind is not None:
             return bind
         targets = self._bind_targets()
+        if len(targets) == 1 and None in targets and len(self._db.metadatas) == 1:
+            # The hot path: one engine and no bind key in any of this extension's
+            # metadata, so every table goes to the default engine; finding the
+            # statement's tables (a walk of the whole clause) would change nothing.
+            if mapper is not None and isinstance(mapper, type):
+                _check_mapped(mapper)
+            return targets[None]
         if mapper is not None:
             try:
                 info = sa.inspect(mapper)
@@ -89,6 +101,12 @@ class Session(sa_orm.Session):
         if None in targets:
             return targets[None]
         return super().get_bind(mapper=mapper, clause=clause, **kwargs)
+
+
+def _check_mapped(cls: type[t.Any]) -> None:
+    """Raise :exc:`~sqlalchemy.orm.exc.UnmappedClassError` for a class that is not mapped."""
+    if sa.inspect(cls, raiseerr=False) is None:
+        raise sa_orm.exc.UnmappedClassError(cls)
 
 
 def _target_for_clause(
@@ -119,7 +137,6 @@ def _target_for_clause(
     return None
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
 def _transaction_ended(session: sa_orm.Session, transaction: t.Any) -> None:
     if transaction.parent is None and isinstance(session, Session):
         session._leave_isolation()

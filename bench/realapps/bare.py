@@ -1,0 +1,162 @@
+"""No framework: the database part of each test type as a loop, the in-process floor.
+
+``sqlalchemy-orm`` makes a plain :class:`~sqlalchemy.orm.Session` per request
+on ORM models; ``sqlalchemy-core`` runs the Core statements on a connection per
+request. Both serialize the same JSON or render the same template, so a
+stack's time minus its floor is what the framework and the extension add.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import sqlalchemy as sa
+import sqlalchemy.orm as sa_orm
+
+from realapps import asyncutil
+from realapps import common
+
+Runner = t.Callable[[], bytes]
+
+
+class Base(sa_orm.DeclarativeBase):
+    """The models' base."""
+
+
+class World(Base):
+    """A ``world`` row."""
+
+    __tablename__ = "world"
+    id: sa_orm.Mapped[int] = sa_orm.mapped_column(primary_key=True, autoincrement=False)
+    randomnumber: sa_orm.Mapped[int]
+
+
+class Fortune(Base):
+    """A ``fortune`` row."""
+
+    __tablename__ = "fortune"
+    id: sa_orm.Mapped[int] = sa_orm.mapped_column(primary_key=True, autoincrement=False)
+    message: sa_orm.Mapped[str]
+
+
+def _render(data: list[tuple[int, str]]) -> bytes:
+    rows = [{"id": i, "message": m} for i, m in data]
+    return asyncutil.fortunes_template.render(fortunes=rows).encode()
+
+
+def orm(url: str) -> dict[str, Runner]:
+    """Per-request functions on a plain ORM session, by test type name."""
+    engine = sa.create_engine(url)
+    factory = sa_orm.sessionmaker(engine)
+
+    def single() -> bytes:
+        with factory() as session:
+            world = session.get(World, common.random_id())
+            assert world is not None
+            return json.dumps(
+                {"id": world.id, "randomNumber": world.randomnumber}
+            ).encode()
+
+    def multiple(count: int) -> Runner:
+        def run() -> bytes:
+            with factory() as session:
+                worlds = [session.get(World, common.random_id()) for _ in range(count)]
+                return json.dumps(
+                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
+                ).encode()
+
+        return run
+
+    def fortunes() -> bytes:
+        with factory() as session:
+            rows = session.scalars(sa.select(Fortune)).all()
+            return _render(common.sorted_fortunes((f.id, f.message) for f in rows))
+
+    def updates(count: int) -> Runner:
+        def run() -> bytes:
+            with factory() as session:
+                ids = sorted(common.random_id() for _ in range(count))
+                worlds = [session.get(World, i) for i in ids]
+                for world in worlds:
+                    assert world is not None
+                    world.randomnumber = common.random_id()
+                session.commit()
+                return json.dumps(
+                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
+                ).encode()
+
+        return run
+
+    return {
+        "db": single,
+        "queries1": multiple(1),
+        "queries20": multiple(20),
+        "fortunes": fortunes,
+        "updates20": updates(20),
+    }
+
+
+def core(url: str) -> dict[str, Runner]:
+    """Per-request functions on a plain Core connection, by test type name."""
+    engine = sa.create_engine(url)
+    select_world = common.SELECT_WORLD
+
+    def single() -> bytes:
+        with engine.connect() as conn:
+            row = conn.execute(select_world, {"id": common.random_id()}).one()
+        return json.dumps({"id": row[0], "randomNumber": row[1]}).encode()
+
+    def multiple(count: int) -> Runner:
+        def run() -> bytes:
+            with engine.connect() as conn:
+                rows = [
+                    conn.execute(select_world, {"id": common.random_id()}).one()
+                    for _ in range(count)
+                ]
+            return json.dumps(
+                [{"id": r[0], "randomNumber": r[1]} for r in rows]
+            ).encode()
+
+        return run
+
+    def fortunes() -> bytes:
+        with engine.connect() as conn:
+            rows = conn.execute(common.SELECT_FORTUNES).all()
+        return _render(common.sorted_fortunes(rows))
+
+    def updates(count: int) -> Runner:
+        def run() -> bytes:
+            ids = sorted(common.random_id() for _ in range(count))
+            with engine.begin() as conn:
+                worlds = [
+                    {
+                        "id": i,
+                        "randomNumber": conn.execute(select_world, {"id": i}).one()[1],
+                    }
+                    for i in ids
+                ]
+                for world in worlds:
+                    world["randomNumber"] = common.random_id()
+                conn.execute(
+                    common.UPDATE_WORLD,
+                    [{"wid": w["id"], "rn": w["randomNumber"]} for w in worlds],
+                )
+            return json.dumps(worlds).encode()
+
+        return run
+
+    return {
+        "db": single,
+        "queries1": multiple(1),
+        "queries20": multiple(20),
+        "fortunes": fortunes,
+        "updates20": updates(20),
+    }
+
+
+#: The floors: name -> builder of per-request functions, and the stacks each is the floor of.
+FLOORS: dict[str, tuple[t.Callable[[str], dict[str, Runner]], tuple[str, ...]]] = {
+    "sqlalchemy-orm": (orm, ("erlen-orm", "flask-fsa")),
+    "sqlalchemy-core": (core, ("erlen-core", "flask-core")),
+}
