@@ -41,8 +41,8 @@ from werkzeug.utils import redirect as _wz_redirect
 from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
-from .asgi import mark_coroutine_function
 from ._werkzeug_compat import new_map_adapter
+from .asgi import mark_coroutine_function
 from .config import check_limit_types
 from .config import Config
 from .config import ConfigAttribute
