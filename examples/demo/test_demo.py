@@ -968,6 +968,10 @@ def test_openapi_document_and_docs_page(client: ErlenClient) -> None:
     assert docs.status_code == 200
     assert "swagger-ui" in docs.text
     assert "/api/openapi.json" in docs.text
+    # Swagger UI's own files come from erlen-rest[docs], never from a CDN.
+    with client.get("/api/docs/swaggerui/swagger-ui-bundle.js") as script:
+        assert script.status_code == 200
+        assert "SwaggerUIBundle" in script.text
 
 
 def test_new_notes_and_comments_are_published(app: Erlen, client: ErlenClient) -> None:
