@@ -926,6 +926,24 @@ def test_tokens_page_makes_and_revokes_tokens(app: Erlen, client: ErlenClient) -
     )
 
 
+def test_revoking_while_the_store_is_down_says_so(
+    app: Erlen, client: ErlenClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import notes.auth
+
+    from erlen_login.throttle import ThrottleStoreError
+
+    def store_down(token: str) -> bool:
+        raise ThrottleStoreError("Redis is not answering")
+
+    monkeypatch.setattr(notes.auth, "revoke_auth_token", store_down)
+    token = api_token(app)["Authorization"][7:]
+    login(client, BOB)
+    refused = post(client, "/auth/tokens", token=token)
+    assert refused.status_code == 503
+    assert "Tokens cannot be revoked right now; try again." in refused.text
+
+
 def test_logout_everywhere_ends_api_tokens(app: Erlen, client: ErlenClient) -> None:
     bob = api_token(app)
     assert (
@@ -969,9 +987,12 @@ def test_openapi_document_and_docs_page(client: ErlenClient) -> None:
     assert "swagger-ui" in docs.text
     assert "/api/openapi.json" in docs.text
     # Swagger UI's own files come from erlen-rest[docs], never from a CDN.
-    with client.get("/api/docs/swaggerui/swagger-ui-bundle.js") as script:
+    script = client.get("/api/docs/swaggerui/swagger-ui-bundle.js")
+    try:
         assert script.status_code == 200
         assert "SwaggerUIBundle" in script.text
+    finally:
+        script.close()  # the file it streamed
 
 
 def test_new_notes_and_comments_are_published(app: Erlen, client: ErlenClient) -> None:

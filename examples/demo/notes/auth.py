@@ -29,6 +29,7 @@ from erlen_login import PasswordHasher
 from erlen_login import revoke_auth_token
 from erlen_login import user_loaded_from_cookie
 from erlen_login import verify_reset_token
+from erlen_login.throttle import ThrottleStoreError
 from erlen_login.tokens import load_auth_token
 
 from .forms import ChangePasswordForm
@@ -161,13 +162,18 @@ def tokens() -> t.Any:
     if form.validate_on_submit():
         assert form.token.data is not None
         user = load_auth_token(form.token.data)
-        if user is not None and user.id == current_user.id:
-            revoke_auth_token(form.token.data)
+        if user is None or user.id != current_user.id:
+            form.token.errors = ["That is not one of your valid tokens."]
+        else:
+            try:
+                revoke_auth_token(form.token.data)
+            except ThrottleStoreError:  # Redis is down: say so, do not pretend
+                form.token.errors = ["Tokens cannot be revoked right now; try again."]
+                return render_template("auth/tokens.html", form=form), 503
             flash("The token is revoked.", "success")
             return redirect(url_for("auth.tokens"))
-        form.token.errors = ["That is not one of your valid tokens."]
     status = 400 if form.errors else 200
-    return render_template("auth/tokens.html", form=form, new_token=None), status
+    return render_template("auth/tokens.html", form=form), status
 
 
 @bp.post("/tokens/new")
