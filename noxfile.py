@@ -441,12 +441,13 @@ def _unpack_sdist(folder: Path, name: str, version: str) -> Path:
 def demo(session: nox.Session) -> None:
     """Serve the erlen notes demo (examples/demo) on http://127.0.0.1:5000 until Ctrl+C.
 
-    Installs the core, erlen-sql, erlen-migrate, erlen-login and erlen-forms
-    from packages/ (editable), runs ``erlen db upgrade`` and ``erlen seed``
-    (sample users and notes, on the first run only), prints the URL and the
-    sample logins, and serves. ``nox -s demo -- --host 0.0.0.0 --port 8000``
-    serves elsewhere. The database and the generated secret key live in
-    examples/demo/instance/; delete that folder to start over.
+    Installs the core, erlen-sql, erlen-migrate, erlen-login, erlen-forms and
+    erlen-rest[docs] from packages/ (editable), runs ``erlen db upgrade`` and
+    ``erlen seed`` (sample users and notes, on the first run only), prints the
+    URL and the sample logins, and serves. ``nox -s demo -- --host 0.0.0.0
+    --port 8000`` serves elsewhere; ``nox -s demo -- --asgi`` serves the same
+    app under uvicorn (``erlen run --asgi``). The database and the generated
+    secret key live in examples/demo/instance/; delete that folder to start over.
     """
     import argparse
 
@@ -455,27 +456,26 @@ def demo(session: nox.Session) -> None:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--asgi", action="store_true", help="serve under uvicorn")
     args = parser.parse_args(session.posargs)
-    if args.asgi:
-        session.error(
-            "--asgi needs the core's ASGI entry, which does not exist yet"
-            " (see CHANGES.md, Not yet); run without --asgi"
-        )
+    packages = _local_closure(
+        CORE, "erlen-sql", "erlen-migrate", "erlen-login", "erlen-forms", "erlen-rest"
+    )
+    # The extras the demo uses: Swagger UI's files for /api/docs, uvicorn for --asgi.
+    extras = {"erlen-rest": "[docs]", CORE: "[asgi]" if args.asgi else ""}
     session.install(
-        *_editable(
-            _local_closure(
-                CORE, "erlen-sql", "erlen-migrate", "erlen-login", "erlen-forms"
-            )
-        )
+        *(arg for p in packages for arg in ("-e", p.rel + extras.get(p.name, "")))
     )
     session.chdir(ROOT / "examples" / "demo")
     env = {"ERLEN_NOTES_AUTO_UPGRADE": "false"}
     session.run("erlen", "--app", "notes", "db", "upgrade", env=env)
     session.run("erlen", "--app", "notes", "seed", env=env)
     url = f"http://{args.host}:{args.port}"
-    session.log(f"Serving erlen notes on {url} (Ctrl+C stops it)")
+    server = "uvicorn" if args.asgi else "the development server"
+    session.log(f"Serving erlen notes on {url} with {server} (Ctrl+C stops it)")
+    session.log(f"The JSON API's docs: {url}/api/docs (tokens: {url}/auth/tokens)")
     session.run(
         *("erlen", "--app", "notes", "run"),
         *("--host", args.host, "--port", str(args.port)),
+        *(["--asgi"] if args.asgi else []),
         env=env,
     )
 

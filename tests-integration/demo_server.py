@@ -27,10 +27,14 @@ _WORKER_BOOTED = re.compile(r"Booting worker with pid: (\d+)")
 _CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def demo_env(database_url: str | None = None) -> dict[str, str]:
+def demo_env(
+    database_url: str | None = None, redis_url: str | None = None
+) -> dict[str, str]:
     """The environment the demo reads its configuration from (``ERLEN_*``).
 
     :param database_url: a database other than SQLite in the instance folder.
+    :param redis_url: a Redis server for erlen-login's throttle counters and
+        revoked tokens, shared by the workers (by default each counts its own).
     """
     env = {
         "ERLEN_NOTES_AUTO_UPGRADE": "false",
@@ -39,6 +43,8 @@ def demo_env(database_url: str | None = None) -> dict[str, str]:
     }
     if database_url is not None:
         env["ERLEN_SQLALCHEMY_DATABASE_URI"] = database_url
+    if redis_url is not None:
+        env["ERLEN_LOGIN_THROTTLE_STORE"] = redis_url
     return env
 
 
@@ -74,16 +80,20 @@ def start_demo(
     workers: int = 2,
     seed: bool = False,
     database: str | None = None,
+    redis: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> LiveServer:
     """Upgrade (and seed) the demo's database, then serve the demo.
 
     :param database: the database URL; by default SQLite in ``instance``.
+    :param redis: a Redis URL for the login throttle; by default in each worker.
+    :param env: more ``ERLEN_*`` configuration for the server.
     """
     run_cli(instance, "db", "upgrade", database=database)
     if seed:
         run_cli(instance, "seed", "--count", "25", database=database)
-    env = demo_env(database)
-    return start(app_spec(instance), cwd=DEMO, env=env, workers=workers)
+    server_env = {**demo_env(database, redis), **(env or {})}
+    return start(app_spec(instance), cwd=DEMO, env=server_env, workers=workers)
 
 
 def worker_pids(server: LiveServer) -> list[int]:

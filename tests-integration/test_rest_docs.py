@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from liveserver import StartServer
 from test_browser import browser as browser  # the fixture
+from test_browser import chromium as chromium  # the fixture browser needs
 from test_browser import HAVE_SELENIUM
 from test_browser import WAIT
 

@@ -41,6 +41,7 @@ WAIT = 10.0
 READY_TIMEOUT = 20.0
 
 from test_browser import browser  # noqa: E402,F401  (headless Chromium, as for the demo)
+from test_browser import chromium  # noqa: E402,F401  (the fixture browser needs)
 
 socketio = pytest.importorskip("socketio", reason="python-socketio is not installed")
 pytest.importorskip("erlen_socketio", reason="erlen-socketio is not installed")

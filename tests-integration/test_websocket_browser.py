@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from liveserver import require_server
 from test_browser import browser as browser  # noqa: F401 - the fixture
+from test_browser import chromium as chromium  # the fixture browser needs
 from test_browser import HAVE_SELENIUM
 
 if HAVE_SELENIUM:

@@ -11,6 +11,7 @@ import pytest
 from liveserver import Client
 from liveserver import StartServer
 from notes import create_app
+from notes import live
 from notes.cli import SAMPLE_USERS
 from notes.mail import Mail
 from notes.models import Comment
@@ -723,18 +724,325 @@ def test_api_refuses_a_tampered_cursor(app: Erlen, client: ErlenClient) -> None:
         response = client.get(f"/api/notes?per_page=1&cursor={bad}")
         assert response.status_code == 400, bad
         assert response.json is not None
-        assert response.json["error"] == "Bad Request"
+        assert response.json["title"] == "Bad Request"
     assert client.get("/api/notes?per_page=1&cursor=").status_code == 200
 
 
-def test_api_errors_are_json(client: ErlenClient) -> None:
+def test_api_errors_are_problem_details(client: ErlenClient) -> None:
     missing = client.get("/api/notes/99")
     assert missing.status_code == 404
-    assert missing.json == {"error": "Not Found", "description": "There is no note 99."}
+    assert missing.content_type == "application/problem+json"
+    assert missing.json == {
+        "type": "about:blank",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "There is no note 99.",
+        "instance": "/api/notes/99",
+    }
     unknown = client.get("/api/nothing")
     assert unknown.status_code == 404
+    assert unknown.content_type == "application/problem+json"
     assert unknown.json is not None
-    assert unknown.json["error"] == "Not Found"
+    assert unknown.json["title"] == "Not Found"
+    too_many = client.get("/api/notes?per_page=51")
+    assert too_many.status_code == 422
+    assert too_many.json is not None
+    assert too_many.json["errors"][0]["loc"] == ["query", "per_page"]
+    wrong_method = client.put("/api/notes")
+    assert wrong_method.status_code == 405
+    assert wrong_method.content_type == "application/problem+json"
+
+
+def api_token(app: Erlen, email: str = BOB[0]) -> dict[str, str]:
+    """The ``Authorization`` header with a token from ``erlen api-token``."""
+    result = app.test_cli_runner().invoke(args=["api-token", email])
+    assert result.exit_code == 0, result.output
+    return {"Authorization": f"Bearer {result.output.strip()}"}
+
+
+def test_api_writes_need_a_bearer_token(app: Erlen, client: ErlenClient) -> None:
+    add_notes(app, 1)
+    for method, url in [
+        ("POST", "/api/notes"),
+        ("PATCH", "/api/notes/1"),
+        ("DELETE", "/api/notes/1"),
+        ("POST", "/api/notes/1/comments"),
+    ]:
+        response = client.open(url, method=method, json={"title": "x", "body": "y"})
+        assert response.status_code == 401, url
+        assert response.headers["WWW-Authenticate"].lower().startswith("bearer")
+        assert response.content_type == "application/problem+json"
+    # A logged-in browser's session cookie is not enough (the API skips CSRF checks).
+    login(client, BOB)
+    assert client.post("/api/notes", json={"title": "x"}).status_code == 401
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert (
+        client.post("/api/notes", json={"title": "x"}, headers=bad).status_code == 401
+    )
+    assert client.get("/api/notes/1", headers=bad).status_code == 200
+
+
+def test_api_creates_changes_and_deletes_notes(app: Erlen, client: ErlenClient) -> None:
+    bob = api_token(app)
+    created = client.post(
+        "/api/notes", json={"title": "  From the API ", "body": "typed"}, headers=bob
+    )
+    assert created.status_code == 201
+    note = created.json
+    assert note is not None
+    assert note["title"] == "From the API"
+    assert note["author"] == "Bob"
+    assert note["hidden"] is False
+    assert note["created"].endswith("Z")
+    assert created.headers["Location"] == f"/api/notes/{note['id']}"
+    assert "From the API" in client.get("/").text
+
+    changed = client.patch(
+        f"/api/notes/{note['id']}", json={"body": "changed"}, headers=bob
+    )
+    assert changed.status_code == 200
+    assert changed.json is not None
+    assert (changed.json["title"], changed.json["body"]) == ("From the API", "changed")
+
+    invalid = client.post("/api/notes", json={"title": "", "extra": 1}, headers=bob)
+    assert invalid.status_code == 422
+    assert invalid.json is not None
+    assert {tuple(e["loc"]) for e in invalid.json["errors"]} == {
+        ("body", "title"),
+        ("body", "extra"),
+    }
+    not_json = client.post("/api/notes", data="title=x", headers=bob)
+    assert not_json.status_code in (415, 422)
+
+    alice_note = client.post(
+        "/api/notes", json={"title": "Alice's"}, headers=api_token(app, ALICE[0])
+    )
+    assert alice_note.json is not None
+    refused = client.delete(f"/api/notes/{alice_note.json['id']}", headers=bob)
+    assert refused.status_code == 403
+    assert (
+        client.patch(
+            f"/api/notes/{alice_note.json['id']}", json={"title": "mine"}, headers=bob
+        ).status_code
+        == 403
+    )
+
+    deleted = client.delete(f"/api/notes/{note['id']}", headers=bob)
+    assert deleted.status_code == 204
+    assert client.get(f"/api/notes/{note['id']}").status_code == 404
+    # The admin may change anyone's note.
+    admin = api_token(app, ALICE[0])
+    assert (
+        client.patch(
+            f"/api/notes/{alice_note.json['id']}", json={"title": "t"}, headers=admin
+        ).status_code
+        == 200
+    )
+
+
+def test_api_comments(app: Erlen, client: ErlenClient) -> None:
+    add_notes(app, 1)
+    bob = api_token(app)
+    assert client.get("/api/notes/1/comments").json == []
+    created = client.post("/api/notes/1/comments", json={"body": " Nice "}, headers=bob)
+    assert created.status_code == 201
+    assert created.json is not None
+    assert created.json["body"] == "Nice"
+    assert created.json["author"] == "Bob"
+    listed = client.get("/api/notes/1/comments").json
+    assert listed is not None
+    assert [c["body"] for c in listed] == ["Nice"]
+    assert client.get("/api/notes/1").json["comments"] == 1  # type: ignore[index]
+    empty = client.post("/api/notes/1/comments", json={"body": "  "}, headers=bob)
+    assert empty.status_code == 422
+    assert (
+        client.post(
+            "/api/notes/99/comments", json={"body": "x"}, headers=bob
+        ).status_code
+        == 404
+    )
+    assert client.get("/api/notes/99/comments").status_code == 404
+
+
+def test_api_respects_hidden_notes(app: Erlen, client: ErlenClient) -> None:
+    add_notes(app, 2)
+    with app.app_context():
+        note = db.session.get(Note, 2)
+        assert note is not None
+        note.hidden = True
+        db.session.commit()
+    admin = api_token(app, ALICE[0])  # the admin sees it
+    assert client.get("/api/notes/2", headers=admin).json["hidden"] is True  # type: ignore[index]
+    assert client.get("/api/notes/2").status_code == 404
+    assert [n["id"] for n in client.get("/api/notes").json["items"]] == [1]  # type: ignore[index]
+    assert client.get("/api/notes/2/comments").status_code == 404
+    bob = api_token(app)  # the author sees it too
+    seen = client.get("/api/notes", headers=bob).json
+    assert seen is not None
+    assert [n["id"] for n in seen["items"]] == [2, 1]
+    post(
+        client,
+        "/auth/register",
+        name="carol",
+        email="carol@example.com",
+        password="carol-password",
+        confirm="carol-password",
+    )
+    carol_token = api_token(app, "carol@example.com")
+    assert (
+        client.post(
+            "/api/notes/2/comments", json={"body": "x"}, headers=carol_token
+        ).status_code
+        == 404
+    )
+
+
+def test_tokens_page_makes_and_revokes_tokens(app: Erlen, client: ErlenClient) -> None:
+    assert client.get("/auth/tokens").status_code == 302  # log in first
+    login(client, BOB)
+    page = client.get("/auth/tokens")
+    assert page.status_code == 200
+    assert "Make a new token" in page.text
+    made = post(client, "/auth/tokens/new")
+    assert made.status_code == 200
+    assert "no-store" in made.headers["Cache-Control"]
+    (token,) = re.findall(r'<pre class="token" id="new-token">([^<]+)</pre>', made.text)
+    bearer = {"Authorization": f"Bearer {token}"}
+    api = app.test_client()  # a program: no cookies
+    assert (
+        api.post("/api/notes", json={"title": "t"}, headers=bearer).status_code == 201
+    )
+
+    forged = client.post("/auth/tokens/new")
+    assert forged.status_code == 400  # no CSRF token
+    other = api_token(app, ALICE[0])["Authorization"][7:]
+    refused = post(client, "/auth/tokens", token=other)
+    assert refused.status_code == 400
+    assert "That is not one of your valid tokens." in refused.text
+    revoked = post(client, "/auth/tokens", token=token)
+    assert revoked.status_code == 302
+    assert (
+        api.post("/api/notes", json={"title": "t"}, headers=bearer).status_code == 401
+    )
+
+
+def test_revoking_while_the_store_is_down_says_so(
+    app: Erlen, client: ErlenClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import notes.auth
+
+    from erlen_login.throttle import ThrottleStoreError
+
+    def store_down(token: str) -> bool:
+        raise ThrottleStoreError("Redis is not answering")
+
+    monkeypatch.setattr(notes.auth, "revoke_auth_token", store_down)
+    token = api_token(app)["Authorization"][7:]
+    login(client, BOB)
+    refused = post(client, "/auth/tokens", token=token)
+    assert refused.status_code == 503
+    assert "Tokens cannot be revoked right now; try again." in refused.text
+
+
+def test_logout_everywhere_ends_api_tokens(app: Erlen, client: ErlenClient) -> None:
+    bob = api_token(app)
+    assert (
+        client.post("/api/notes", json={"title": "t"}, headers=bob).status_code == 201
+    )
+    login(client, BOB)
+    post(client, "/auth/logout-everywhere")
+    assert (
+        client.post("/api/notes", json={"title": "t"}, headers=bob).status_code == 401
+    )
+
+
+def test_api_token_command_refuses_unknown_accounts(app: Erlen) -> None:
+    result = app.test_cli_runner().invoke(args=["api-token", "nobody@example.com"])
+    assert result.exit_code != 0
+    assert "There is no account with the email nobody@example.com." in result.output
+
+
+def test_openapi_document_and_docs_page(client: ErlenClient) -> None:
+    spec = client.get("/api/openapi.json").json
+    assert spec is not None
+    assert spec["openapi"].startswith("3.1")
+    assert spec["info"]["title"] == "erlen notes"
+    assert set(spec["paths"]) == {
+        "/notes",
+        "/notes/{note_id}",
+        "/notes/{note_id}/comments",
+    }
+    assert set(spec["paths"]["/notes/{note_id}"]) == {"get", "patch", "delete"}
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+    }
+    assert spec["paths"]["/notes"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in spec["paths"]["/notes"]["get"]
+    assert {"NoteIn", "NoteOut", "CommentIn", "CommentOut"} <= set(
+        spec["components"]["schemas"]
+    )
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200
+    assert "swagger-ui" in docs.text
+    assert "/api/openapi.json" in docs.text
+    # Swagger UI's own files come from erlen-rest[docs], never from a CDN.
+    script = client.get("/api/docs/swaggerui/swagger-ui-bundle.js")
+    try:
+        assert script.status_code == 200
+        assert "SwaggerUIBundle" in script.text
+    finally:
+        script.close()  # the file it streamed
+
+
+def test_new_notes_and_comments_are_published(app: Erlen, client: ErlenClient) -> None:
+    events: list[tuple[str, dict[str, t.Any]]] = []
+    live.init_app(app, lambda event, data: events.append((event, data)))
+    bob = api_token(app)
+    note = client.post("/api/notes", json={"title": "Live"}, headers=bob).json
+    assert note is not None
+    client.post(f"/api/notes/{note['id']}/comments", json={"body": "c"}, headers=bob)
+    login(client, BOB)
+    post(client, "/notes/new", title="From a form", body="")
+    post(client, f"/notes/{note['id']}/comments", body="From a form")
+    assert [(e, d.get("title") or d["body"]) for e, d in events] == [
+        ("note_created", "Live"),
+        ("comment_created", "c"),
+        ("note_created", "From a form"),
+        ("comment_created", "From a form"),
+    ]
+    assert events[0][1] == note
+
+
+# --- through the ASGI entry -----------------------------------------------------------
+
+
+def test_the_same_app_answers_through_asgi(app: Erlen) -> None:
+    """What ``nox -s demo -- --asgi`` (uvicorn) serves: pages, forms, login and the API."""
+    add_notes(app, 2)
+    client = app.test_client(asgi=True)
+    index = client.get("/")
+    assert index.status_code == 200
+    assert re.findall(r'<a href="/notes/(\d+)">', index.text) == ["2", "1"]
+    assert client.get("/notes/1").status_code == 200
+    assert client.get("/auth/login").status_code == 200
+    assert client.get("/notes/99").status_code == 404
+    assert login(client, BOB).status_code == 302
+    created = post(client, "/notes/new", title="Over ASGI", body="uvicorn")
+    assert created.status_code == 302
+    assert "Over ASGI" in client.get("/").text
+
+    api = app.test_client(asgi=True)
+    listing = api.get("/api/notes").json
+    assert listing is not None
+    assert [n["title"] for n in listing["items"]][0] == "Over ASGI"
+    bob = api_token(app)
+    note = api.post("/api/notes", json={"title": "API over ASGI"}, headers=bob)
+    assert note.status_code == 201
+    assert api.post("/api/notes", json={"title": "x"}).status_code == 401
+    assert api.get("/api/notes/99").content_type == "application/problem+json"
+    assert api.get("/api/openapi.json").status_code == 200
+    assert api.get("/api/docs").status_code == 200
 
 
 # --- under gunicorn ------------------------------------------------------------------

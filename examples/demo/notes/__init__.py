@@ -1,4 +1,4 @@
-"""erlen notes: a team notebook built from erlen, erlen-sql, erlen-migrate, erlen-login and erlen-forms."""
+"""erlen notes: a team notebook built from erlen, erlen-sql, erlen-migrate, erlen-login, erlen-forms and erlen-rest."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from erlen import Response
 from . import api
 from . import auth
 from . import cli
+from . import live
 from . import views
 from .models import db
 from .models import migrate
@@ -55,6 +56,11 @@ def create_app(
         NOTES_PER_PAGE=20,
         NOTES_AUTO_UPGRADE=True,
         NOTES_PASSWORD_HASHER=None,
+        # API tokens (the /auth/tokens page) last 30 days unless revoked.
+        LOGIN_TOKEN_MAX_AGE=30 * 86400,
+        # The Swagger UI page /api/docs is public on purpose: the API is the demo's.
+        REST_DOCS=True,
+        RESTX_ERROR_404_HELP=False,  # a 404's detail says what is missing, no guesses
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -71,13 +77,17 @@ def create_app(
         tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
     csrf.init_app(app)
+    csrf.exempt(
+        api.bp
+    )  # the API takes bearer tokens, never the session cookie, to write
     auth.init_login(app)
     app.after_request(_save_login_changes)
     app.register_blueprint(views.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
+    live.init_app(app)
     cli.register(app)
-    for code in (400, 403, 404, 405, 429):
+    for code in (400, 401, 403, 404, 405, 429):
         app.register_error_handler(code, _error_page)
 
     if app.config["NOTES_AUTO_UPGRADE"]:
@@ -97,13 +107,20 @@ def _save_login_changes(response: Response) -> Response:
 
 
 def _error_page(error: HTTPException) -> tuple[t.Any, int, list[tuple[str, str]]]:
-    """Answer an HTTP error with JSON under ``/api/``, else with an HTML page.
+    """Answer an HTTP error with problem details under ``/api/``, else with an HTML page.
 
     The error's own headers (``Retry-After`` of a 429, ``Allow`` of a 405) are kept.
     """
     code = error.code or 500
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if request.path.startswith("/api/"):
-        body = {"error": error.name, "description": error.description}
+        body = {
+            "type": "about:blank",
+            "title": error.name,
+            "status": code,
+            "detail": error.description,
+            "instance": request.path,
+        }
+        headers.append(("Content-Type", "application/problem+json"))
         return body, code, headers
     return render_template("error.html", error=error), code, headers

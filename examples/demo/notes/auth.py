@@ -23,16 +23,21 @@ from erlen_login import login_user
 from erlen_login import LoginManager
 from erlen_login import logout_everywhere
 from erlen_login import logout_user
+from erlen_login import make_auth_token
 from erlen_login import make_reset_token
 from erlen_login import PasswordHasher
+from erlen_login import revoke_auth_token
 from erlen_login import user_loaded_from_cookie
 from erlen_login import verify_reset_token
+from erlen_login.throttle import ThrottleStoreError
+from erlen_login.tokens import load_auth_token
 
 from .forms import ChangePasswordForm
 from .forms import ForgotPasswordForm
 from .forms import LoginForm
 from .forms import RegisterForm
 from .forms import ResetPasswordForm
+from .forms import RevokeTokenForm
 from .mail import send_mail
 from .models import db
 from .models import User
@@ -143,6 +148,41 @@ def account() -> t.Any:
             return redirect(url_for("auth.account"))
     status = 400 if form.errors else 200
     return render_template("auth/account.html", form=form), status
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@login_required
+def tokens() -> t.Any:
+    """The API tokens page: make a bearer token for the JSON API, or revoke one.
+
+    Tokens last ``LOGIN_TOKEN_MAX_AGE`` (30 days); "log out everywhere" and a
+    new password end them all at once.
+    """
+    form = RevokeTokenForm()
+    if form.validate_on_submit():
+        assert form.token.data is not None
+        user = load_auth_token(form.token.data)
+        if user is None or user.id != current_user.id:
+            form.token.errors = ["That is not one of your valid tokens."]
+        else:
+            try:
+                revoke_auth_token(form.token.data)
+            except ThrottleStoreError:  # Redis is down: say so, do not pretend
+                form.token.errors = ["Tokens cannot be revoked right now; try again."]
+                return render_template("auth/tokens.html", form=form), 503
+            flash("The token is revoked.", "success")
+            return redirect(url_for("auth.tokens"))
+    status = 400 if form.errors else 200
+    return render_template("auth/tokens.html", form=form), status
+
+
+@bp.post("/tokens/new")
+@login_required
+def new_token() -> t.Any:
+    """Make a bearer token and show it once (CSRFProtect checked the form's token)."""
+    token = make_auth_token(current_user._get_current_object())
+    page = render_template("auth/tokens.html", form=RevokeTokenForm(), new_token=token)
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/logout-everywhere")

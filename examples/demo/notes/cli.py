@@ -1,4 +1,4 @@
-"""The app's commands: ``erlen seed`` (sample users and notes) and ``erlen make-admin``."""
+"""The app's commands: ``erlen seed`` (sample users and notes), ``erlen make-admin``, ``erlen api-token``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 import sqlalchemy as sa
 
 from erlen import Erlen
+from erlen_login import make_auth_token
 
 from .models import Comment
 from .models import db
@@ -93,3 +94,19 @@ def register(app: Erlen) -> None:
         user.is_admin = True
         db.session.commit()
         click.echo(f"{user.name} is an admin now.")
+
+    @app.cli.command("api-token")
+    @click.argument("email")
+    @click.option(
+        "--days",
+        default=30,
+        show_default=True,
+        type=click.IntRange(1, 365),
+        help="How long the token lasts.",
+    )
+    def api_token(email: str, days: int) -> None:
+        """Print a bearer token for the JSON API that acts as this account."""
+        user = db.session.scalar(sa.select(User).where(User.email == email.lower()))
+        if user is None:
+            raise click.ClickException(f"There is no account with the email {email}.")
+        click.echo(make_auth_token(user, expires_in=days * 86400))

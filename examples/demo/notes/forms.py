@@ -155,3 +155,13 @@ class ResetPasswordForm(ErlenForm):
         "Repeat the new password",
         validators=[EqualTo("password", "The two passwords differ.")],
     )
+
+
+class RevokeTokenForm(ErlenForm):
+    """End one API token before it expires."""
+
+    token = StringField(
+        "Token",
+        filters=[_strip],
+        validators=[InputRequired("Paste the token to revoke."), Length(max=1000)],
+    )

@@ -17,25 +17,31 @@ from erlen_login import current_user
 from erlen_login import login_required
 from erlen_login import roles_required
 
+from . import live
 from .forms import CommentForm
 from .forms import NoteForm
 from .models import Comment
 from .models import db
 from .models import Note
 from .models import NOTE_ID
+from .schemas import CommentOut
+from .schemas import NoteOut
 
 bp = Blueprint("notes", __name__)
 
 
-def visible_notes() -> sa.Select[t.Any]:
-    """Select the notes the current visitor may see: hidden ones only by their author and admins."""
+def visible_notes(user: t.Any = None) -> sa.Select[t.Any]:
+    """Select the notes ``user`` (the current visitor by default) may see.
+
+    Hidden notes are seen only by their author and the admins.
+    """
+    if user is None:
+        user = current_user
     query = sa.select(Note)
-    if current_user.has_role("admin"):
+    if user.has_role("admin"):
         return query
-    if current_user.is_authenticated:
-        return query.where(
-            sa.or_(Note.hidden.is_(False), Note.author_id == current_user.id)
-        )
+    if user.is_authenticated:
+        return query.where(sa.or_(Note.hidden.is_(False), Note.author_id == user.id))
     return query.where(Note.hidden.is_(False))
 
 
@@ -85,6 +91,7 @@ def create() -> t.Any:
         )
         db.session.add(note)
         db.session.commit()
+        live.publish("note_created", NoteOut.of(note).model_dump(mode="json"))
         flash(f"Created “{note.title}”.", "success")
         return redirect(url_for("notes.detail", note_id=note.id))
     status = 400 if form.errors else 200
@@ -105,12 +112,12 @@ def comment(note_id: int) -> t.Any:
     note = get_note_or_404(note_id)
     form = CommentForm()
     if form.validate_on_submit():
-        db.session.add(
-            Comment(
-                note_id=note.id, author_id=current_user.id, body=form.body.data or ""
-            )
+        row = Comment(
+            note_id=note.id, author_id=current_user.id, body=form.body.data or ""
         )
+        db.session.add(row)
         db.session.commit()
+        live.publish("comment_created", CommentOut.of(row).model_dump(mode="json"))
         flash("Comment added.", "success")
         return redirect(url_for("notes.detail", note_id=note.id) + "#comments")
     return render_template("notes/detail.html", note=note, form=form), 400
