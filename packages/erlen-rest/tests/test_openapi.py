@@ -157,3 +157,47 @@ def test_swagger_ui_assets_are_served_locally(
         assert len(asset.get_data()) > 100_000
     assert client.get("/swaggerui/../../etc/passwd").status_code == 404
     assert client.get("/swaggerui/index.html").status_code == 404
+
+
+def test_redoc_page_and_bundle_are_served_locally(
+    app: Erlen, api: Api, client: t.Any
+) -> None:
+    response = client.get("/redoc")
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    body = response.get_data(as_text=True)
+    assert "http://" not in body and "https://" not in body and "//" not in body
+    assert "<redoc spec-url='/openapi.json'>" in body
+    assert "<script src='/redoc/redoc.standalone.js'></script>" in body
+    assert "<script>" not in body  # no inline script: a strict CSP can allow it
+    with client.get("/redoc/redoc.standalone.js") as asset:
+        assert asset.status_code == 200
+        assert asset.mimetype == "text/javascript"
+        assert len(asset.get_data()) > 1_000_000
+    assert client.get("/redoc/LICENSE").status_code == 404
+    assert client.get("/redoc/README.md").status_code == 404
+    assert client.get("/redoc/../../etc/passwd").status_code == 404
+
+
+def test_redoc_lives_under_the_doc_path(app: Erlen) -> None:
+    Api(app, title="Pets", doc="/docs", prefix="/api")
+    client = app.test_client()
+    body = client.get("/api/docs/redoc").get_data(as_text=True)
+    assert "spec-url='/api/openapi.json'" in body
+    assert "src='/api/docs/redoc/redoc.standalone.js'" in body
+    with client.get("/api/docs/redoc/redoc.standalone.js") as asset:
+        assert asset.status_code == 200
+
+
+@pytest.mark.parametrize("key", ["REST_REDOC", "REST_DOCS"])
+def test_redoc_can_be_turned_off(app: Erlen, api: Api, client: t.Any, key: str) -> None:
+    app.config[key] = False
+    assert client.get("/redoc").status_code == 404
+    assert client.get("/redoc/redoc.standalone.js").status_code == 404
+    if key == "REST_REDOC":
+        assert client.get("/").status_code == 200  # Swagger UI stays
+
+
+def test_no_doc_page_means_no_redoc(app: Erlen) -> None:
+    Api(app, title="Pets", doc=False)
+    assert app.test_client().get("/redoc").status_code == 404

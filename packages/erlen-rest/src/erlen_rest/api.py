@@ -704,16 +704,26 @@ class Api:
 
     def _register_doc(self, add_rule: RuleAdder) -> None:
         from .docs import render_docs
+        from .docs import render_redoc
         from .docs import serve_asset
+        from .docs import serve_redoc_asset
 
         if self._doc:
             doc_path = self._complete_url(str(self._doc))
-            self.endpoints.update({"doc", "swaggerui"})
+            self.endpoints.update({"doc", "swaggerui", "redoc", "redoc_asset"})
             add_rule(doc_path, "doc", lambda: render_docs(self))
             add_rule(
                 doc_path.rstrip("/") + "/swaggerui/<path:filename>",
                 "swaggerui",
                 serve_asset,
+            )
+            add_rule(
+                doc_path.rstrip("/") + "/redoc", "redoc", lambda: render_redoc(self)
+            )
+            add_rule(
+                doc_path.rstrip("/") + "/redoc/<path:filename>",
+                "redoc_asset",
+                serve_redoc_asset,
             )
         self.endpoints.add("root")
         add_rule(self.prefix or "/", "root", self.output(self._render_root))

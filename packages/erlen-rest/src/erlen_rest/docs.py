@@ -4,12 +4,17 @@ Swagger UI's files come from the ``swagger-ui-bundle-v2`` package (the
 ``docs`` extra pins it); without it the page links the OpenAPI document.
 ``REST_DOCS = False`` turns the page off (404). Flask-RESTX's ``SWAGGER_UI_*``
 and ``SWAGGER_VALIDATOR_URL`` settings are honoured.
+
+ReDoc's standalone bundle is vendored in ``static/redoc`` (its README names
+the pinned version) and served at ``<doc>/redoc``; ``REST_REDOC = False`` (or
+``REST_DOCS = False``) turns it off.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 import typing as t
 
 from erlen import current_app
@@ -22,7 +27,10 @@ from . import errors
 if t.TYPE_CHECKING:  # pragma: no cover
     from .api import Api
 
-__all__ = ["render_docs", "swagger_ui_path"]
+__all__ = ["REDOC_PATH", "render_docs", "render_redoc", "swagger_ui_path"]
+
+#: The folder of the vendored ReDoc files.
+REDOC_PATH = os.path.join(os.path.dirname(__file__), "static", "redoc")
 
 
 def swagger_ui_path() -> str | None:
@@ -107,5 +115,39 @@ def render_docs(api: Api) -> t.Any:
         "<script>\nwindow.onload = function() {\n  window.ui = SwaggerUIBundle({\n    "
         + "\n    ".join(lines)
         + "\n  });\n};\n</script></body></html>"
+    )
+    return make_response(body)
+
+
+def _redoc_enabled() -> bool:
+    config = current_app.config
+    return (
+        config.get("REST_DOCS") is not False and config.get("REST_REDOC") is not False
+    )
+
+
+def serve_redoc_asset(filename: str) -> t.Any:
+    """Serve ReDoc's vendored bundle (404 when ReDoc is turned off)."""
+    if not _redoc_enabled() or filename != "redoc.standalone.js":
+        errors.abort(404)
+    return send_from_directory(REDOC_PATH, filename, mimetype="text/javascript")
+
+
+def render_redoc(api: Api) -> t.Any:
+    """Render the ReDoc page for ``api``: no inline script, nothing from another host."""
+    if not _redoc_enabled():
+        errors.abort(404)
+    spec = (
+        url_for(api.endpoint("openapi"))
+        if "openapi" in api.endpoints
+        else api.specs_url
+    )
+    script = url_for(api.endpoint("redoc_asset"), filename="redoc.standalone.js")
+    body = (
+        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(api.title)}</title></head>"
+        f"<body><redoc spec-url='{html.escape(spec)}'></redoc>"
+        f"<script src='{html.escape(script)}'></script></body></html>"
     )
     return make_response(body)

@@ -32,6 +32,7 @@ class RestExtension(Extension[RestState]):
     config_defaults: t.ClassVar[cabc.Mapping[str, t.Any]] = {
         "REST_PROBLEM_DETAILS": True,
         "REST_DOCS": None,
+        "REST_REDOC": True,
         "RESTX_MASK_HEADER": "X-Fields",
         "RESTX_MASK_SWAGGER": True,
         "RESTX_INCLUDE_ALL_MODELS": False,
