@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 import typing as t
 from pathlib import Path
@@ -247,6 +248,37 @@ def test_errors_are_one_line(sqlite_project: Project, tmp_path: Path) -> None:
     assert missing.exit_code == 1
     assert "Cannot import 'MySQLdb'" in missing.output
     assert "database driver" in missing.output
+
+
+def test_missing_greenlet_is_one_line(tmp_path: Path) -> None:
+    """An async URL without greenlet (not installed by SQLAlchemy 2.1) is one line."""
+    pytest.importorskip("aiosqlite")
+    (tmp_path / "asyncapp.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from erlen import Erlen\n"
+        "from erlen_migrate import Migrate\n"
+        "app = Erlen(__name__)\n"
+        "Migrate(app, sa.MetaData(),"
+        " engines={None: 'sqlite+aiosqlite:///app.db'})\n"
+    )
+    block = (
+        "import sys; sys.modules['greenlet'] = None; from erlen.cli import main; main()"
+    )
+    env = {**os.environ, "ERLEN_APP": "asyncapp"}
+    for args in (["db", "init"], ["db", "current"]):
+        result = subprocess.run(
+            [sys.executable, "-c", block, *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert "greenlet" in result.stderr
+    assert "pip install" in result.stderr
 
 
 def test_unreachable_asyncpg_is_one_line(sqlite_project: Project) -> None:

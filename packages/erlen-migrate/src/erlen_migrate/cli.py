@@ -109,6 +109,9 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
                 " install it (the URL's '+driver' part names it), e.g."
                 " 'pip install asyncpg'."
             ) from e
+        except ImportError as e:
+            # SQLAlchemy's asyncio support without greenlet says what to install.
+            raise click.ClickException(" ".join(str(e).split())) from e
 
 
 def _database_of(error: BaseException) -> str:
