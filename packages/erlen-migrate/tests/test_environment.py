@@ -281,6 +281,22 @@ def test_missing_greenlet_is_one_line(tmp_path: Path) -> None:
     assert "pip install" in result.stderr
 
 
+def test_unreachable_psycopg_is_one_line(sqlite_project: Project) -> None:
+    """psycopg's refusal spans two lines ("Is the server running ..."); one is shown."""
+    pytest.importorskip("psycopg")
+    project = sqlite_project
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
+    bad = project.app(users_v1, config={"SQLALCHEMY_DATABASE_URI": url})
+    result = project.cli(bad, "upgrade")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if "INFO" not in line]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith("Error: Cannot connect to the database: ")
+    assert errors[0].endswith("Check the database URL and that the server is running.")
+
+
 def test_unreachable_asyncpg_is_one_line(sqlite_project: Project) -> None:
     pytest.importorskip("asyncpg")
     project = sqlite_project

@@ -121,7 +121,7 @@ def _database_of(error: BaseException) -> str:
 
 
 def _cannot_connect(reason: object, where: str) -> click.ClickException:
-    text = str(reason).strip() or type(reason).__name__
+    text = " ".join(str(reason).split()) or type(reason).__name__
     end = "" if text.endswith((".", "?", "!")) else "."
     return click.ClickException(
         f"Cannot connect to the database{where}: {text}{end} Check the database"
