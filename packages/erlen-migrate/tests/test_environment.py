@@ -297,6 +297,25 @@ def test_unreachable_psycopg_is_one_line(sqlite_project: Project) -> None:
     assert errors[0].endswith("Check the database URL and that the server is running.")
 
 
+def test_revision_with_a_syntax_error_is_one_line(sqlite_project: Project) -> None:
+    project = sqlite_project
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    project.ok(app, "migrate", "-m", "one")
+    (revision,) = (project.folder / "versions").glob("*_one.py")
+    revision.write_text(revision.read_text() + "\ndef broken(:\n")
+    for command in ("history", "upgrade"):
+        result = project.cli(app, command)
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        errors = [line for line in result.output.splitlines() if "INFO" not in line]
+        assert errors == [
+            f"Error: Cannot load the revision file {revision}: invalid syntax"
+            f" (line {len(revision.read_text().splitlines())}). Fix the file."
+        ]
+    assert "user" not in project.tables(app)
+
+
 def test_unreachable_asyncpg_is_one_line(sqlite_project: Project) -> None:
     pytest.importorskip("asyncpg")
     project = sqlite_project

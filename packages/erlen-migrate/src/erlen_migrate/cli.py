@@ -103,6 +103,11 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
             if not str(e).startswith("Multiple exceptions"):
                 raise
             raise _cannot_connect(e, _database_of(e)) from e  # asyncpg, several hosts
+        except SyntaxError as e:  # a revision file that does not compile
+            raise click.ClickException(
+                f"Cannot load the revision file {e.filename}: {e.msg} (line"
+                f" {e.lineno}). Fix the file."
+            ) from e
         except ModuleNotFoundError as e:
             raise click.ClickException(
                 f"Cannot import {e.name!r}: {e}. If it is a database driver,"
