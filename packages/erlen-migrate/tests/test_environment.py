@@ -316,6 +316,28 @@ def test_revision_with_a_syntax_error_is_one_line(sqlite_project: Project) -> No
     assert "user" not in project.tables(app)
 
 
+def test_revision_that_raises_is_one_line(sqlite_project: Project) -> None:
+    """An exception in a revision's code names the file, line and function."""
+    project = sqlite_project
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    project.ok(app, "revision", "-m", "one")
+    (revision,) = (project.folder / "versions").glob("*_one.py")
+    source = revision.read_text().replace(
+        "def upgrade() -> None:\n", "def upgrade() -> None:\n    {}['missing']\n", 1
+    )
+    revision.write_text(source)
+    line = source.splitlines().index("    {}['missing']") + 1
+    result = project.cli(app, "upgrade")
+    assert result.exit_code == 1
+    errors = [x for x in result.output.splitlines() if "INFO" not in x]
+    assert errors == [
+        f"Error: The migration failed in {revision}, line {line} (upgrade):"
+        " KeyError: 'missing'"
+    ]
+    assert project.query(app, "SELECT * FROM alembic_version") == []
+
+
 def test_unreachable_asyncpg_is_one_line(sqlite_project: Project) -> None:
     pytest.importorskip("asyncpg")
     project = sqlite_project

@@ -6,9 +6,12 @@ import collections.abc as cabc
 import contextlib
 import dataclasses
 import logging
+import os
 import socket
+import traceback
 import typing as t
 
+import alembic
 import click
 import sqlalchemy.exc as sa_exc
 
@@ -117,6 +120,32 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
         except ImportError as e:
             # SQLAlchemy's asyncio support without greenlet says what to install.
             raise click.ClickException(" ".join(str(e).split())) from e
+        except Exception as e:
+            frame = _revision_frame(e)
+            if frame is None:
+                raise  # not from a revision: a bug to see in full
+            reason = " ".join(f"{type(e).__name__}: {e}".split())
+            raise click.ClickException(
+                f"The migration{_database_of(e)} failed in {frame.filename}, line"
+                f" {frame.lineno} ({frame.name}): {reason}"
+            ) from e
+
+
+def _revision_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of a revision's ``upgrade``/``downgrade`` in the traceback."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.name.startswith(("upgrade", "downgrade")) and not any(
+            frame.filename.startswith(p) for p in _LIBRARIES
+        ):
+            found = frame
+    return found
+
+
+#: Folders of the code that calls revisions, whose frames are not the revision's.
+_LIBRARIES = tuple(
+    os.path.dirname(path) + os.sep for path in (alembic.__file__ or "", __file__)
+)
 
 
 def _database_of(error: BaseException) -> str:
