@@ -24,11 +24,11 @@ import dataclasses
 import functools
 import inspect
 import logging
-import os
 import re
 import sys
 import threading
 import typing as t
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -179,17 +179,14 @@ def revision_template(arguments: dict[str, t.Any]) -> tuple[str, dict[str, t.Any
 
     config = arguments.get("config")
     found = config.attributes.get(KEY) if config is not None else None
-    merged = dict(arguments)
-    path = str(TEMPLATES / "erlen" / "script.py.mako")
+    path = TEMPLATES / "erlen" / "script.py.mako"
+    defaults: dict[str, t.Any] = {"multidb": False, "database_names": [""]}
     if isinstance(found, Invocation):
-        for name, value in found.template_args().items():
-            merged.setdefault(name, value)
-        own = os.path.join(found.folder, "script.py.mako")
-        if os.path.isfile(own):
+        defaults = found.template_args()
+        own = Path(found.folder, "script.py.mako")
+        if own.is_file():
             path = own
-    merged.setdefault("multidb", False)
-    merged.setdefault("database_names", [""])
-    return path, merged
+    return str(path), {**defaults, **arguments}
 
 
 # -- which databases ---------------------------------------------------------------
@@ -611,14 +608,15 @@ def _with_connections(databases: cabc.Sequence[Database], body: Body) -> None:
         _run_coroutine(functools.partial(_async_connections, databases, body))
         return
     with contextlib.ExitStack() as stack:
-        connections = []
-        for database in databases:
-            engine = database.bind
-            if isinstance(engine, (str, sa.engine.URL)):
-                engine = sa.create_engine(engine, poolclass=sa.pool.NullPool)
-                stack.callback(engine.dispose)
-            connections.append(stack.enter_context(engine.connect()))
-        body(connections)
+        body([_connect(stack, d.bind) for d in databases])
+
+
+def _connect(stack: contextlib.ExitStack, bind: t.Any) -> sa.engine.Connection:
+    """Open a connection of an engine, or of a short-lived one for a URL."""
+    if isinstance(bind, (str, sa.engine.URL)):
+        bind = sa.create_engine(bind, poolclass=sa.pool.NullPool)
+        stack.callback(bind.dispose)
+    return t.cast(sa.engine.Connection, stack.enter_context(bind.connect()))
 
 
 async def _async_connections(databases: cabc.Sequence[Database], body: Body) -> None:
@@ -627,15 +625,13 @@ async def _async_connections(databases: cabc.Sequence[Database], body: Body) -> 
     from sqlalchemy.ext.asyncio import create_async_engine
 
     async with contextlib.AsyncExitStack() as stack:
+        sync_stack = stack.enter_context(contextlib.ExitStack())
         connections: list[sa.engine.Connection] = []
         runner: AsyncConnection | None = None
         for database in databases:
             bind = database.bind
             if not database.is_async:
-                if isinstance(bind, (str, sa.engine.URL)):
-                    bind = sa.create_engine(bind, poolclass=sa.pool.NullPool)
-                    stack.callback(bind.dispose)
-                connections.append(stack.enter_context(bind.connect()))
+                connections.append(_connect(sync_stack, bind))
                 continue
             if not isinstance(bind, AsyncEngine):
                 url = bind.url if isinstance(bind, sa.engine.Engine) else bind
