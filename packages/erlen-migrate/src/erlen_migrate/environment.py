@@ -73,9 +73,7 @@ class Database:
     @property
     def name(self) -> str:
         """The ``engine_name`` revisions receive: ``""`` for the default database."""
-        if self.key is None:
-            return ""
-        return self.key if self.key.isidentifier() else re.sub(r"\W", "_", self.key)
+        return "" if self.key is None else re.sub(r"\W", "_", self.key)
 
     @property
     def label(self) -> str:
@@ -265,23 +263,16 @@ def resolve_databases(inv: Invocation) -> list[Database]:
     with inv.app.app_context():
         metadatas, engines = _source(inv.state, inv.app)
     ordered = sorted(engines, key=lambda k: k is not None)
-    selected: list[str | None]
-    requested = list(inv.binds) if inv.binds else None
-    if requested is None and inv.state.binds is not None:
-        requested = list(inv.state.binds)
-    setting = inv.config.get_main_option("databases")
-    if requested is not None:
-        selected = [_parse_bind(b, engines) for b in requested]
-    elif setting is not None and setting.strip() in ("*", "all"):
-        selected = ordered
-    elif setting:
-        selected = [
-            _parse_bind(b, engines) for b in re.split(r"[\s,]+", setting.strip())
-        ]
-    elif None in engines:
-        selected = [None]
-    else:
-        selected = ordered
+    requested: cabc.Sequence[str | None] | None = inv.binds
+    if requested is None:
+        requested = inv.state.binds
+    setting = (inv.config.get_main_option("databases") or "").strip()
+    if requested is None and setting:
+        all_binds = setting in ("*", "all")
+        requested = ordered if all_binds else re.split(r"[\s,]+", setting)
+    if requested is None:
+        requested = [None] if None in engines else ordered
+    selected = [_parse_bind(b, engines) for b in requested]
     unknown = [k for k in selected if k not in engines]
     if unknown:
         names = ", ".join("default" if k is None else repr(k) for k in unknown)
@@ -290,13 +281,11 @@ def resolve_databases(inv: Invocation) -> list[Database]:
             f"Unknown database {names}: the app has {known or 'none'}. Set"
             " 'SQLALCHEMY_DATABASE_URI' or add the bind to 'SQLALCHEMY_BINDS'."
         )
-    result = []
-    for key in dict.fromkeys(selected):
-        metadata = metadatas.get(key)
-        if metadata is None:
-            metadata = sa.MetaData()
-        result.append(Database(key=key, metadata=metadata, bind=engines[key]))
-    return result
+    empty = sa.MetaData()
+    return [
+        Database(key=key, metadata=metadatas.get(key, empty), bind=engines[key])
+        for key in dict.fromkeys(selected)
+    ]
 
 
 # -- revisions of other styles ---------------------------------------------------------
