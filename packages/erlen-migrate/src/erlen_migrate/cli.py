@@ -118,7 +118,7 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
                 " 'pip install asyncpg'."
             ) from e
         except ImportError as e:
-            # SQLAlchemy's asyncio support without greenlet says what to install.
+            # e.g. "cannot import name" in a revision: the message says it all.
             raise click.ClickException(" ".join(str(e).split())) from e
         except Exception as e:
             frame = _revision_frame(e)

@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import importlib
 import inspect
 import logging
 import re
@@ -594,6 +595,14 @@ def _with_connections(databases: cabc.Sequence[Database], body: Body) -> None:
     the async connections are used through their ``sync_connection``.
     """
     if any(d.is_async for d in databases):
+        try:
+            importlib.import_module("greenlet")
+        except ImportError:
+            raise MigrateError(
+                "An async database driver needs the 'greenlet' package, which"
+                " SQLAlchemy does not always install: run 'pip install"
+                ' "sqlalchemy[asyncio]"\'.'
+            ) from None
         _run_coroutine(functools.partial(_async_connections, databases, body))
         return
     with contextlib.ExitStack() as stack:
