@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import textwrap
 import typing as t
 from pathlib import Path
@@ -247,6 +248,94 @@ def test_errors_are_one_line(sqlite_project: Project, tmp_path: Path) -> None:
     assert missing.exit_code == 1
     assert "Cannot import 'MySQLdb'" in missing.output
     assert "database driver" in missing.output
+
+
+def test_missing_greenlet_is_one_line(tmp_path: Path) -> None:
+    """An async URL without greenlet (not installed by SQLAlchemy 2.1) is one line."""
+    pytest.importorskip("aiosqlite")
+    (tmp_path / "asyncapp.py").write_text(
+        "import sqlalchemy as sa\n"
+        "from erlen import Erlen\n"
+        "from erlen_migrate import Migrate\n"
+        "app = Erlen(__name__)\n"
+        "Migrate(app, sa.MetaData(),"
+        " engines={None: 'sqlite+aiosqlite:///app.db'})\n"
+    )
+    block = (
+        "import sys; sys.modules['greenlet'] = None; from erlen.cli import main; main()"
+    )
+    env = {**os.environ, "ERLEN_APP": "asyncapp"}
+    for args in (["db", "init"], ["db", "current"]):
+        result = subprocess.run(
+            [sys.executable, "-c", block, *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: ")
+    assert "greenlet" in result.stderr
+    assert "pip install" in result.stderr
+
+
+def test_unreachable_psycopg_is_one_line(sqlite_project: Project) -> None:
+    """psycopg's refusal spans two lines ("Is the server running ..."); one is shown."""
+    pytest.importorskip("psycopg")
+    project = sqlite_project
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
+    bad = project.app(users_v1, config={"SQLALCHEMY_DATABASE_URI": url})
+    result = project.cli(bad, "upgrade")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if "INFO" not in line]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith("Error: Cannot connect to the database: ")
+    assert errors[0].endswith("Check the database URL and that the server is running.")
+
+
+def test_revision_with_a_syntax_error_is_one_line(sqlite_project: Project) -> None:
+    project = sqlite_project
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    project.ok(app, "migrate", "-m", "one")
+    (revision,) = (project.folder / "versions").glob("*_one.py")
+    revision.write_text(revision.read_text() + "\ndef broken(:\n")
+    for command in ("history", "upgrade"):
+        result = project.cli(app, command)
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        errors = [line for line in result.output.splitlines() if "INFO" not in line]
+        assert errors == [
+            f"Error: Cannot load the revision file {revision}: invalid syntax"
+            f" (line {len(revision.read_text().splitlines())}). Fix the file."
+        ]
+    assert "user" not in project.tables(app)
+
+
+def test_revision_that_raises_is_one_line(sqlite_project: Project) -> None:
+    """An exception in a revision's code names the file, line and function."""
+    project = sqlite_project
+    app = project.app(users_v1)
+    project.ok(app, "init")
+    project.ok(app, "revision", "-m", "one")
+    (revision,) = (project.folder / "versions").glob("*_one.py")
+    source = revision.read_text().replace(
+        "def upgrade() -> None:\n", "def upgrade() -> None:\n    {}['missing']\n", 1
+    )
+    revision.write_text(source)
+    line = source.splitlines().index("    {}['missing']") + 1
+    result = project.cli(app, "upgrade")
+    assert result.exit_code == 1
+    errors = [x for x in result.output.splitlines() if "INFO" not in x]
+    assert errors == [
+        f"Error: The migration failed in {revision}, line {line} (upgrade):"
+        " KeyError: 'missing'"
+    ]
+    assert project.query(app, "SELECT * FROM alembic_version") == []
 
 
 def test_unreachable_asyncpg_is_one_line(sqlite_project: Project) -> None:

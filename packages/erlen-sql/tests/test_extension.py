@@ -41,6 +41,39 @@ def test_no_database_configured(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "mysql+mysqldb://user:secret@db/app",
+            "The database driver 'MySQLdb' for SQLALCHEMY_BINDS['auth']"
+            " ('mysql+mysqldb://user:***@db/app') is not installed: run"
+            " 'pip install mysqlclient'",
+        ),
+        ("not a url", "SQLALCHEMY_BINDS['auth'] is not a database URL"),
+        ("nodialect://db/app", "SQLALCHEMY_BINDS['auth'] ('nodialect://db/app')"),
+    ],
+)
+def test_unusable_url_names_the_setting(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    """A missing driver or a wrong URL is one line naming the setting, not a traceback."""
+    try:
+        import MySQLdb  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        pass
+    else:  # pragma: no cover
+        pytest.skip("MySQLdb is installed")
+    app = Erlen(__name__, instance_path=str(tmp_path))
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite://"
+    app.config["SQLALCHEMY_BINDS"] = {"auth": url}
+    with pytest.raises(ExtensionError) as info:
+        SQLAlchemy().init_app(app)
+    assert expected in str(info.value)
+    assert "secret" not in str(info.value)
+    assert "\n" not in str(info.value)
+
+
 def test_state_in_app_extensions(app: Erlen, db: SQLAlchemy) -> None:
     state = app.extensions["sqlalchemy"]
     assert state.db is db

@@ -42,6 +42,7 @@ from erlen.cli import run_command
 from erlen.cli import ScriptInfo
 from erlen.cli import shell_command
 from erlen.cli import with_appcontext
+from erlen.ext import ExtensionError
 
 TEST_APPS = Path(__file__).parent / "test_apps"
 CLIENT_VARS = (
@@ -659,6 +660,29 @@ def test_unknown_command_reports_load_error(runner: CliRunner, empty_cwd: Path) 
     assert result.exit_code == 2
     assert "Could not locate an erlen application." in result.stderr
     assert "No such command 'nothere'" in result.stderr
+
+
+def test_app_command_with_extension_error_is_one_line(runner: CliRunner) -> None:
+    """An extension's configuration error while loading is one line, not a traceback."""
+
+    def create_app() -> Erlen:
+        raise ExtensionError("The database driver 'pymysql' is not installed.")
+
+    result = runner.invoke(ErlenGroup(create_app=create_app), ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: The app could not be loaded, so its command 'db' is missing: The"
+        " database driver 'pymysql' is not installed.\n"
+    )
+
+
+def test_unknown_command_says_the_app_failed_to_load(
+    runner: CliRunner, empty_cwd: Path
+) -> None:
+    result = runner.invoke(cli, ["db"])
+    assert "The app could not be loaded, so its command 'db' may be missing." in (
+        result.stderr
+    )
 
 
 def test_unknown_command_with_loaded_app(runner: CliRunner) -> None:

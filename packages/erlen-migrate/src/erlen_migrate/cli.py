@@ -6,9 +6,12 @@ import collections.abc as cabc
 import contextlib
 import dataclasses
 import logging
+import os
 import socket
+import traceback
 import typing as t
 
+import alembic
 import click
 import sqlalchemy.exc as sa_exc
 
@@ -103,12 +106,46 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
             if not str(e).startswith("Multiple exceptions"):
                 raise
             raise _cannot_connect(e, _database_of(e)) from e  # asyncpg, several hosts
+        except SyntaxError as e:  # a revision file that does not compile
+            raise click.ClickException(
+                f"Cannot load the revision file {e.filename}: {e.msg} (line"
+                f" {e.lineno}). Fix the file."
+            ) from e
         except ModuleNotFoundError as e:
             raise click.ClickException(
                 f"Cannot import {e.name!r}: {e}. If it is a database driver,"
                 " install it (the URL's '+driver' part names it), e.g."
                 " 'pip install asyncpg'."
             ) from e
+        except ImportError as e:
+            # e.g. "cannot import name" in a revision: the message says it all.
+            raise click.ClickException(" ".join(str(e).split())) from e
+        except Exception as e:
+            frame = _revision_frame(e)
+            if frame is None:
+                raise  # not from a revision: a bug to see in full
+            reason = " ".join(f"{type(e).__name__}: {e}".split())
+            raise click.ClickException(
+                f"The migration{_database_of(e)} failed in {frame.filename}, line"
+                f" {frame.lineno} ({frame.name}): {reason}"
+            ) from e
+
+
+def _revision_frame(error: BaseException) -> traceback.FrameSummary | None:
+    """The innermost frame of a revision's ``upgrade``/``downgrade`` in the traceback."""
+    found = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.name.startswith(("upgrade", "downgrade")) and not any(
+            frame.filename.startswith(p) for p in _LIBRARIES
+        ):
+            found = frame
+    return found
+
+
+#: Folders of the code that calls revisions, whose frames are not the revision's.
+_LIBRARIES = tuple(
+    os.path.dirname(path) + os.sep for path in (alembic.__file__ or "", __file__)
+)
 
 
 def _database_of(error: BaseException) -> str:
@@ -118,7 +155,7 @@ def _database_of(error: BaseException) -> str:
 
 
 def _cannot_connect(reason: object, where: str) -> click.ClickException:
-    text = str(reason).strip() or type(reason).__name__
+    text = " ".join(str(reason).split()) or type(reason).__name__
     end = "" if text.endswith((".", "?", "!")) else "."
     return click.ClickException(
         f"Cannot connect to the database{where}: {text}{end} Check the database"

@@ -140,15 +140,17 @@ def _config(
     return config, inv
 
 
-def _split_range(value: str, form: str) -> tuple[str, str]:
-    """Split a revision range at its one colon; more colons are a clear error."""
-    parts = value.split(":")
-    if len(parts) != 2:
+def _check_range(value: str, form: str, sql: bool = True) -> None:
+    """Refuse a revision range without ``--sql`` or with more than one colon."""
+    if ":" not in value:
+        return
+    if not sql:
+        raise MigrateError("A revision range 'from:to' needs '--sql'.")
+    if value.count(":") != 1:
         raise MigrateError(
             f"{value!r} is not a revision range: write it as {form!r}, with"
             " exactly one colon."
         )
-    return parts[0], parts[1]
 
 
 # -- folder and templates -----------------------------------------------------------
@@ -366,15 +368,8 @@ def upgrade(
     are committed only when all succeeded (see the docs for SQLite and MySQL).
     """
     config, _ = _config(directory, "upgrade", x_arg, binds)
-    _check_range(revision, sql)
+    _check_range(revision, "from:to", sql)
     command.upgrade(config, revision, sql=sql, tag=tag)
-
-
-def _check_range(revision: str, sql: bool) -> None:
-    if ":" in revision:
-        if not sql:
-            raise MigrateError("A revision range 'from:to' needs '--sql'.")
-        _split_range(revision, "from:to")
 
 
 @_hints
@@ -396,7 +391,7 @@ def downgrade(
         revision = "head:-1"
     if sql and ":" not in revision:
         raise MigrateError("'downgrade --sql' needs a range 'from:to', e.g. 'head:-1'.")
-    _check_range(revision, sql)
+    _check_range(revision, "from:to", sql)
     command.downgrade(config, revision, sql=sql, tag=tag)
 
 
@@ -417,7 +412,7 @@ def stamp(
     config, _ = _config(directory, "stamp", binds=binds)
     values = [revision] if isinstance(revision, str) else list(revision)
     for value in values:
-        _check_range(value, sql)
+        _check_range(value, "from:to", sql)
     command.stamp(config, values, sql=sql, tag=tag, purge=purge)
 
 
@@ -451,7 +446,7 @@ def history(
             raise MigrateError(
                 "A history range is '[start]:[end]', '[start]:' or ':[end]'."
             )
-        _split_range(rev_range.strip(), "[start]:[end]")
+        _check_range(rev_range.strip(), "[start]:[end]")
     command.history(config, rev_range, verbose, indicate_current)
 
 

@@ -22,13 +22,14 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
+import importlib
 import inspect
 import logging
-import os
 import re
 import sys
 import threading
 import typing as t
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -73,9 +74,7 @@ class Database:
     @property
     def name(self) -> str:
         """The ``engine_name`` revisions receive: ``""`` for the default database."""
-        if self.key is None:
-            return ""
-        return self.key if self.key.isidentifier() else re.sub(r"\W", "_", self.key)
+        return "" if self.key is None else re.sub(r"\W", "_", self.key)
 
     @property
     def label(self) -> str:
@@ -179,17 +178,14 @@ def revision_template(arguments: dict[str, t.Any]) -> tuple[str, dict[str, t.Any
 
     config = arguments.get("config")
     found = config.attributes.get(KEY) if config is not None else None
-    merged = dict(arguments)
-    path = str(TEMPLATES / "erlen" / "script.py.mako")
+    path = TEMPLATES / "erlen" / "script.py.mako"
+    defaults: dict[str, t.Any] = {"multidb": False, "database_names": [""]}
     if isinstance(found, Invocation):
-        for name, value in found.template_args().items():
-            merged.setdefault(name, value)
-        own = os.path.join(found.folder, "script.py.mako")
-        if os.path.isfile(own):
+        defaults = found.template_args()
+        own = Path(found.folder, "script.py.mako")
+        if own.is_file():
             path = own
-    merged.setdefault("multidb", False)
-    merged.setdefault("database_names", [""])
-    return path, merged
+    return str(path), {**defaults, **arguments}
 
 
 # -- which databases ---------------------------------------------------------------
@@ -268,23 +264,16 @@ def resolve_databases(inv: Invocation) -> list[Database]:
     with inv.app.app_context():
         metadatas, engines = _source(inv.state, inv.app)
     ordered = sorted(engines, key=lambda k: k is not None)
-    selected: list[str | None]
-    requested = list(inv.binds) if inv.binds else None
-    if requested is None and inv.state.binds is not None:
-        requested = list(inv.state.binds)
-    setting = inv.config.get_main_option("databases")
-    if requested is not None:
-        selected = [_parse_bind(b, engines) for b in requested]
-    elif setting is not None and setting.strip() in ("*", "all"):
-        selected = ordered
-    elif setting:
-        selected = [
-            _parse_bind(b, engines) for b in re.split(r"[\s,]+", setting.strip())
-        ]
-    elif None in engines:
-        selected = [None]
-    else:
-        selected = ordered
+    requested: cabc.Sequence[str | None] | None = inv.binds
+    if requested is None:
+        requested = inv.state.binds
+    setting = (inv.config.get_main_option("databases") or "").strip()
+    if requested is None and setting:
+        all_binds = setting in ("*", "all")
+        requested = ordered if all_binds else re.split(r"[\s,]+", setting)
+    if requested is None:
+        requested = [None] if None in engines else ordered
+    selected = [_parse_bind(b, engines) for b in requested]
     unknown = [k for k in selected if k not in engines]
     if unknown:
         names = ", ".join("default" if k is None else repr(k) for k in unknown)
@@ -293,13 +282,11 @@ def resolve_databases(inv: Invocation) -> list[Database]:
             f"Unknown database {names}: the app has {known or 'none'}. Set"
             " 'SQLALCHEMY_DATABASE_URI' or add the bind to 'SQLALCHEMY_BINDS'."
         )
-    result = []
-    for key in dict.fromkeys(selected):
-        metadata = metadatas.get(key)
-        if metadata is None:
-            metadata = sa.MetaData()
-        result.append(Database(key=key, metadata=metadata, bind=engines[key]))
-    return result
+    empty = sa.MetaData()
+    return [
+        Database(key=key, metadata=metadatas.get(key, empty), bind=engines[key])
+        for key in dict.fromkeys(selected)
+    ]
 
 
 # -- revisions of other styles ---------------------------------------------------------
@@ -608,17 +595,26 @@ def _with_connections(databases: cabc.Sequence[Database], body: Body) -> None:
     the async connections are used through their ``sync_connection``.
     """
     if any(d.is_async for d in databases):
+        try:
+            importlib.import_module("greenlet")
+        except ImportError:
+            raise MigrateError(
+                "An async database driver needs the 'greenlet' package, which"
+                " SQLAlchemy does not always install: run 'pip install"
+                ' "sqlalchemy[asyncio]"\'.'
+            ) from None
         _run_coroutine(functools.partial(_async_connections, databases, body))
         return
     with contextlib.ExitStack() as stack:
-        connections = []
-        for database in databases:
-            engine = database.bind
-            if isinstance(engine, (str, sa.engine.URL)):
-                engine = sa.create_engine(engine, poolclass=sa.pool.NullPool)
-                stack.callback(engine.dispose)
-            connections.append(stack.enter_context(engine.connect()))
-        body(connections)
+        body([_connect(stack, d.bind) for d in databases])
+
+
+def _connect(stack: contextlib.ExitStack, bind: t.Any) -> sa.engine.Connection:
+    """Open a connection of an engine, or of a short-lived one for a URL."""
+    if isinstance(bind, (str, sa.engine.URL)):
+        bind = sa.create_engine(bind, poolclass=sa.pool.NullPool)
+        stack.callback(bind.dispose)
+    return t.cast(sa.engine.Connection, stack.enter_context(bind.connect()))
 
 
 async def _async_connections(databases: cabc.Sequence[Database], body: Body) -> None:
@@ -627,15 +623,13 @@ async def _async_connections(databases: cabc.Sequence[Database], body: Body) -> 
     from sqlalchemy.ext.asyncio import create_async_engine
 
     async with contextlib.AsyncExitStack() as stack:
+        sync_stack = stack.enter_context(contextlib.ExitStack())
         connections: list[sa.engine.Connection] = []
         runner: AsyncConnection | None = None
         for database in databases:
             bind = database.bind
             if not database.is_async:
-                if isinstance(bind, (str, sa.engine.URL)):
-                    bind = sa.create_engine(bind, poolclass=sa.pool.NullPool)
-                    stack.callback(bind.dispose)
-                connections.append(stack.enter_context(bind.connect()))
+                connections.append(_connect(sync_stack, bind))
                 continue
             if not isinstance(bind, AsyncEngine):
                 url = bind.url if isinstance(bind, sa.engine.Engine) else bind

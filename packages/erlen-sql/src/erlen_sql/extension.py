@@ -304,8 +304,17 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
             self._make_metadata(key)
             engine_options.setdefault("echo", echo)
             engine_options.setdefault("echo_pool", echo)
-            _apply_driver_defaults(engine_options, app)
-            engines[key] = self._make_engine(key, engine_options, app)
+            name = (
+                "SQLALCHEMY_DATABASE_URI"
+                if key is None
+                else f"SQLALCHEMY_BINDS[{key!r}]"
+            )
+            url = engine_options["url"]
+            try:
+                _apply_driver_defaults(engine_options, app)
+                engines[key] = self._make_engine(key, engine_options, app)
+            except (ModuleNotFoundError, sa_exc.ArgumentError) as e:
+                raise _engine_error(name, url, e) from e
         async_options = self._bind_options(
             config["SQLALCHEMY_ASYNC_DATABASE_URI"],
             config["SQLALCHEMY_ASYNC_ENGINE_OPTIONS"],
@@ -889,6 +898,26 @@ def _derive_async_url(url: sa.engine.URL) -> sa.engine.URL:
             " separate in-memory database."
         )
     return url.set(drivername=driver)
+
+
+#: Modules whose package on PyPI has another name.
+_DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary"}
+
+
+def _engine_error(name: str, url: t.Any, error: Exception) -> ExtensionError:
+    """One line saying which config value is wrong and what to install or change."""
+    try:
+        shown = repr(sa.engine.make_url(url).render_as_string(hide_password=True))
+    except sa_exc.ArgumentError:
+        return ExtensionError(f"{name} is not a database URL: {error}.")
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        package = _DRIVER_PACKAGES.get(error.name, error.name)
+        return ExtensionError(
+            f"The database driver {error.name!r} for {name} ({shown}) is not"
+            f" installed: run 'pip install {package}', or name an installed"
+            " driver in the URL ('postgresql+psycopg://...')."
+        )
+    return ExtensionError(f"{name} ({shown}) cannot be used: {error}")
 
 
 def _is_sqlite_memory(url: sa.engine.URL) -> bool:

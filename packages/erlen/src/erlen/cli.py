@@ -33,6 +33,7 @@ from werkzeug.serving import is_running_from_reloader
 from werkzeug.serving import run_simple
 from werkzeug.utils import import_string
 
+from .ext import ExtensionError
 from .globals import _cv_app
 from .globals import current_app
 from .helpers import get_debug_flag
@@ -642,9 +643,20 @@ class ErlenGroup(AppGroup):
         except Exception as e:
             if command is not None:
                 return command  # a yielding built-in works without the app
+            if isinstance(e, ExtensionError):
+                raise click.ClickException(
+                    f"The app could not be loaded, so its command {cmd_name!r} is"
+                    f" missing: {e}"
+                ) from e
             if not isinstance(e, NoAppException):
                 raise
             click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
+            click.secho(
+                f"The app could not be loaded, so its command {cmd_name!r} may be"
+                " missing.\n",
+                err=True,
+                fg="red",
+            )
             return None
 
         active = _cv_app.get(None)
