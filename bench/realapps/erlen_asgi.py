@@ -12,6 +12,8 @@ import os
 import typing as t
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
 
 import erlen
 import erlen_sql
@@ -40,13 +42,13 @@ def create(url: str) -> t.Any:
 
     class World(db.Model):  # type: ignore[name-defined,misc]
         __tablename__ = "world"
-        id = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
-        randomnumber = sa.Column(sa.Integer, nullable=False)
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        randomnumber: Mapped[int]
 
     class Fortune(db.Model):  # type: ignore[name-defined,misc]
         __tablename__ = "fortune"
-        id = sa.Column(sa.Integer, primary_key=True, autoincrement=False)
-        message = sa.Column(sa.String(2048), nullable=False)
+        id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+        message: Mapped[str] = mapped_column(sa.String(2048))
 
     @app.get("/json")
     async def json_view() -> t.Any:
@@ -59,6 +61,7 @@ def create(url: str) -> t.Any:
     @app.get("/db")
     async def single() -> t.Any:
         world = await db.async_session.get(World, common.random_id())
+        assert world is not None
         return {"id": world.id, "randomNumber": world.randomnumber}
 
     @app.get("/queries")
@@ -67,6 +70,7 @@ def create(url: str) -> t.Any:
         result = []
         for _ in range(common.query_count(request.args.get("queries"))):
             world = await get(World, common.random_id())
+            assert world is not None
             result.append({"id": world.id, "randomNumber": world.randomnumber})
         return result
 
@@ -84,6 +88,7 @@ def create(url: str) -> t.Any:
         worlds = []
         for i in ids:
             world = await session.get(World, i)
+            assert world is not None
             world.randomnumber = common.random_id()
             worlds.append(world)
         await session.commit()
