@@ -3,9 +3,8 @@
 Each module has ``create(url: str)`` returning a WSGI or ASGI callable serving
 every test type of :mod:`realapps.common` from the database at ``url`` (a
 ``postgresql+psycopg://`` URL; async stacks pick their own driver from it).
-:data:`STACKS` lists the report's columns in order. To add a stack (for example
-erlen's ASGI entry, ``erlen-asgi``), write ``realapps/<name>.py`` with
-``create`` and add one :class:`StackSpec` here.
+:data:`STACKS` lists the report's columns in order. To add a stack, write
+``realapps/<name>.py`` with ``create`` and add one :class:`StackSpec` here.
 """
 
 from __future__ import annotations
@@ -63,6 +62,13 @@ STACKS: tuple[StackSpec, ...] = (
         WSGI_REFERENCE,
     ),
     StackSpec(
+        "erlen-asgi",
+        "erlen_asgi",
+        "asgi",
+        "erlen ASGI, async views, erlen-sql async session (asyncpg)",
+        ASGI_REFERENCE,
+    ),
+    StackSpec(
         "fastapi-sa",
         "fastapi_sa",
         "asgi",
@@ -76,9 +82,6 @@ STACKS: tuple[StackSpec, ...] = (
         "Starlette + asyncpg pool, plain SQL",
         ASGI_REFERENCE,
     ),
-    # TODO(erlen-asgi): when erlen's ASGI entry lands, add
-    # StackSpec("erlen-asgi", "erlen_asgi", "asgi", "erlen ASGI, async views, erlen-sql async session", ASGI_REFERENCE)
-    # and realapps/erlen_asgi.py with create(url); nothing else changes.
 )
 STACKS_BY_NAME: dict[str, StackSpec] = {spec.name: spec for spec in STACKS}
 
