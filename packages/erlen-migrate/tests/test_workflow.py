@@ -477,3 +477,95 @@ def test_x_arguments_reach_revisions(sqlite_project: Project) -> None:
     )
     project.ok(app, "-x", "table=from_group", "upgrade", "-x", "suffix=_and_command")
     assert "from_group_and_command" in project.tables(app)
+
+
+def _create_all(app: t.Any) -> None:
+    with app.app_context():
+        app.extensions["sqlalchemy"].db.create_all()
+
+
+def _errors(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "INFO" not in line]
+
+
+def test_tables_made_by_create_all_are_warned_about(project: Project) -> None:
+    """sql.md's create_all() then migrate.md: migrate and check say what to do."""
+    app = project.app(users_v1)
+    _create_all(app)
+    project.ok(app, "init")
+    warning = (
+        "Warning: the database 'default' already holds tables of the models"
+        " (user) that no revision created"
+    )
+    result = project.ok(app, "migrate", "-m", "first")
+    assert "No changes in schema detected." in result.output
+    assert warning in result.output
+    assert "Remove 'db.create_all()'" in result.output
+    assert "'erlen db stamp head'" in result.output
+    assert project.versions() == []
+    checked = project.ok(app, "check")
+    assert warning in checked.output
+
+    # Following the advice: an empty database gets the first revision.
+    project.execute(app, 'DROP TABLE "user"')
+    written = project.ok(app, "migrate", "-m", "first")
+    assert "Warning" not in written.output
+    assert len(project.versions()) == 1
+    # The database made by create_all() is then stamped, and the warning goes.
+    _create_all(app)
+    behind = project.cli(app, "check")
+    assert behind.exit_code == 1
+    assert warning in behind.output
+    assert "1 revision behind" in behind.output
+    project.ok(app, "stamp", "head")
+    assert "Warning" not in project.ok(app, "check").output
+    assert "Warning" not in project.ok(app, "migrate", "-m", "none").output
+
+
+def _unique_name(db: t.Any) -> None:
+    class User(db.Model):  # type: ignore[name-defined,misc]
+        __tablename__ = "user"
+        id = sa.Column(sa.Integer, primary_key=True)
+        name = sa.Column(sa.String(50), nullable=False, unique=True)
+
+
+def test_first_revision_on_a_table_it_does_not_create_is_one_line(
+    project: Project,
+) -> None:
+    """create_all() without a naming convention, then NAMING_CONVENTION added."""
+    from erlen import Erlen
+    from erlen_migrate import Migrate
+    from erlen_sql import SQLAlchemy
+
+    before = Erlen(__name__, instance_path=str(project.instance))
+    before.config.update(project.config)
+    db = SQLAlchemy()  # no naming convention yet
+    _unique_name(db)
+    db.init_app(before)
+    Migrate(before, db, directory=str(project.folder))
+    project.apps.append(before)
+    _create_all(before)
+    project.ok(before, "init")
+
+    app = project.app(_unique_name)  # the metadata has NAMING_CONVENTION
+    written = project.ok(app, "migrate", "-m", "naming")
+    assert "already holds tables of the models (user)" in written.output
+    [revision] = project.versions()
+    source = revision.read_text()
+    assert "down_revision = None" in source
+    assert "create_table" not in source
+
+    # A fresh database: the revision alters a table that does not exist.
+    project.execute(app, 'DROP TABLE "user"')
+    result = project.cli(app, "upgrade")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    [error] = _errors(result.output)
+    assert error.startswith(f"Error: The migration failed in {revision}, line ")
+    assert "(upgrade): the table 'user' does not exist yet." in error
+    assert "This first revision changes a table that no revision creates" in error
+    assert "'db.create_all()'" in error
+    assert "'erlen db migrate' on an empty database" in error
+    assert "alembic_version" not in project.tables(app) or not project.query(
+        app, "SELECT * FROM alembic_version"
+    )

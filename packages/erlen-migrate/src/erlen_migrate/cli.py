@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import re
 import socket
 import traceback
 import typing as t
@@ -88,10 +89,19 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
             return fn(*args, **kwargs)
         except CommandError as e:
             raise click.ClickException(str(e)) from None
+        except sa_exc.NoSuchTableError as e:  # batch mode reflects the table
+            frame = _revision_frame(e)
+            if frame is None:
+                raise
+            raise _missing_table_error(e, frame, str(e)) from e
         except sa_exc.DBAPIError as e:
             where = _database_of(e)
             if e.statement is None or e.connection_invalidated:
                 raise _cannot_connect(e.orig, where) from e
+            frame = _revision_frame(e)
+            table = _missing_table(e)
+            if frame is not None and table is not None:
+                raise _missing_table_error(e, frame, table) from e
             statement = " ".join(str(e.statement).split())
             if len(statement) > 300:
                 statement = statement[:297] + "..."
@@ -129,6 +139,55 @@ def _run(fn: cabc.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.A
                 f"The migration{_database_of(e)} failed in {frame.filename}, line"
                 f" {frame.lineno} ({frame.name}): {reason}"
             ) from e
+
+
+#: How databases say a table is missing: SQLite, PostgreSQL, MySQL/MariaDB.
+_MISSING_TABLE = re.compile(
+    r"no such table: (?P<a>[^\s]+)|relation \"(?P<b>[^\"]+)\" does not exist"
+    r"|Table '(?:[^'.]+\.)?(?P<c>[^']+)' doesn't exist"
+)
+
+
+def _missing_table(error: sa_exc.DBAPIError) -> str | None:
+    """The table named by a "table does not exist" error of a DDL statement."""
+    statement = str(error.statement or "").lstrip().upper()
+    if not statement.startswith(("ALTER", "DROP", "CREATE INDEX", "CREATE UNIQUE")):
+        return None
+    found = _MISSING_TABLE.search(str(error.orig))
+    return None if found is None else next(g for g in found.groups() if g)
+
+
+def _missing_table_error(
+    error: BaseException, frame: traceback.FrameSummary, table: str
+) -> click.ClickException:
+    """One line for a revision that alters a table no earlier revision created."""
+    where = (
+        f"The migration{_database_of(error)} failed in {frame.filename}, line"
+        f" {frame.lineno} ({frame.name}): the table {table!r} does not exist yet."
+    )
+    prefix = commands._command_prefix()
+    if _down_revision(error, frame.filename) is None:
+        return click.ClickException(
+            f"{where} This first revision changes a table that no revision"
+            " creates: it was probably generated against a database made by"
+            " 'db.create_all()'. Remove 'db.create_all()', delete this revision,"
+            f" and run '{prefix} migrate' on an empty database so that the first"
+            " revision creates the tables."
+        )
+    return click.ClickException(
+        f"{where} No revision applied before this one creates it; check the"
+        f" revision's 'down_revision' and '{prefix} history'."
+    )
+
+
+def _down_revision(error: BaseException, filename: str) -> object:
+    """The ``down_revision`` of the revision file ``filename`` in the traceback."""
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == filename:
+            return tb.tb_frame.f_globals.get("down_revision", "")
+        tb = tb.tb_next
+    return ""
 
 
 def _revision_frame(error: BaseException) -> traceback.FrameSummary | None:

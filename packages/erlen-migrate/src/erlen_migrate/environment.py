@@ -463,10 +463,14 @@ def _run_online(
                 inv.heads[database.label] = tuple(
                     context.get_context().get_current_heads()
                 )
-                if inv.command == "revision" and not inv.allow_drop_all:
+                if inv.require_heads or (
+                    inv.command == "revision" and not inv.allow_drop_all
+                ):
                     names = set(sa.inspect(connection).get_table_names())
                     names.discard(options.get("version_table", "alembic_version"))
                     inv.tables[database.label] = names
+                    if inv.require_heads and not inv.heads[database.label]:
+                        _warn_unmanaged(inv, database, names)
             prepared.append(options)
             if not atomic:
                 # Keep what the options callback set; Alembic begins afresh.
@@ -498,6 +502,34 @@ def _run_online(
     inv.current = None
     for transaction in transactions:
         transaction.commit()
+
+
+def _warn_unmanaged(inv: Invocation, database: Database, names: set[str]) -> None:
+    """Warn when a database without any applied revision already holds model tables.
+
+    Typically ``db.create_all()`` made them: autogenerate then sees no
+    difference, and the revisions never create those tables on a new database.
+    """
+    own = {
+        table.name for table in database.metadata.tables.values() if not table.schema
+    }
+    found = sorted(names & own)
+    if not found:
+        return
+    prefix = f"erlen {inv.state.command}"
+    listing = ", ".join(found[:5]) + (
+        f" and {len(found) - 5} more" if len(found) > 5 else ""
+    )
+    inv.config.print_stdout(
+        f"Warning: the database {database.label!r} already holds tables of the"
+        f" models ({listing}) that no revision created: no revision is applied"
+        " to it. They were probably made by 'db.create_all()', so autogenerate"
+        " does not see them and the revisions will not create them on a new"
+        " database. Remove 'db.create_all()' from the app, then either run"
+        f" '{prefix} stamp head' if the revisions already create this schema,"
+        f" or run '{prefix} migrate' against an empty database to write the"
+        " revision that creates them (and stamp this database afterwards)."
+    )
 
 
 def _after_autogenerate(
