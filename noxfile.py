@@ -441,8 +441,8 @@ def _unpack_sdist(folder: Path, name: str, version: str) -> Path:
 def demo(session: nox.Session) -> None:
     """Serve the erlen notes demo (examples/demo) on http://127.0.0.1:5000 until Ctrl+C.
 
-    Installs the core, erlen-sql, erlen-migrate, erlen-login, erlen-forms and
-    erlen-rest[docs] from packages/ (editable), runs ``erlen db upgrade`` and
+    Installs the core, erlen-sql, erlen-migrate, erlen-login, erlen-forms,
+    erlen-rest[docs] and erlen-socketio from packages/ (editable), runs ``erlen db upgrade`` and
     ``erlen seed`` (sample users and notes, on the first run only), prints the
     URL and the sample logins, and serves. ``nox -s demo -- --host 0.0.0.0
     --port 8000`` serves elsewhere; ``nox -s demo -- --asgi`` serves the same
@@ -457,7 +457,9 @@ def demo(session: nox.Session) -> None:
     parser.add_argument("--asgi", action="store_true", help="serve under uvicorn")
     args = parser.parse_args(session.posargs)
     packages = _local_closure(
-        CORE, "erlen-sql", "erlen-migrate", "erlen-login", "erlen-forms", "erlen-rest"
+        CORE,
+        *("erlen-sql", "erlen-migrate", "erlen-login", "erlen-forms", "erlen-rest"),
+        "erlen-socketio",  # live updates of new notes and comments
     )
     # The extras the demo uses: Swagger UI's files for /api/docs, uvicorn for --asgi.
     extras = {"erlen-rest": "[docs]", CORE: "[asgi]" if args.asgi else ""}

@@ -22,6 +22,9 @@ from liveserver import StartServer
 
 DEMO = Path(__file__).parents[1] / "examples" / "demo"
 CLI_TIMEOUT = 60.0
+#: gunicorn's gthread worker with this many threads per process: each open
+#: page's Socket.IO WebSocket holds one thread.
+THREADS = 16
 _FAST_HASHES = '{"argon2__memory_cost": 1024, "argon2__rounds": 1}'
 _WORKER_BOOTED = re.compile(r"Booting worker with pid: (\d+)")
 _CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -45,6 +48,7 @@ def demo_env(
         env["ERLEN_SQLALCHEMY_DATABASE_URI"] = database_url
     if redis_url is not None:
         env["ERLEN_LOGIN_THROTTLE_STORE"] = redis_url
+        env["ERLEN_NOTES_SOCKETIO_QUEUE"] = redis_url
     return env
 
 
@@ -88,12 +92,18 @@ def start_demo(
     :param database: the database URL; by default SQLite in ``instance``.
     :param redis: a Redis URL for the login throttle; by default in each worker.
     :param env: more ``ERLEN_*`` configuration for the server.
+
+    gunicorn runs the gthread worker (:data:`THREADS` threads each), as
+    Socket.IO over WebSocket needs; with ``redis``, the workers also share
+    Socket.IO's message queue there, so live updates reach every worker's pages.
     """
     run_cli(instance, "db", "upgrade", database=database)
     if seed:
         run_cli(instance, "seed", "--count", "25", database=database)
     server_env = {**demo_env(database, redis), **(env or {})}
-    return start(app_spec(instance), cwd=DEMO, env=server_env, workers=workers)
+    return start(
+        app_spec(instance), cwd=DEMO, env=server_env, workers=workers, threads=THREADS
+    )
 
 
 def worker_pids(server: LiveServer) -> list[int]:

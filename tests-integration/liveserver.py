@@ -215,6 +215,7 @@ def run_gunicorn(
     log_file: Path,
     env: cabc.Mapping[str, str] | None = None,
     workers: int = 1,
+    threads: int = 0,
 ) -> cabc.Iterator[LiveServer]:
     """Serve the WSGI app ``target`` with gunicorn until the block ends.
 
@@ -224,6 +225,9 @@ def run_gunicorn(
     :param log_file: where gunicorn's output goes.
     :param env: extra environment variables for the server process.
     :param workers: how many worker processes gunicorn starts.
+    :param threads: with more than 0, the gthread worker with that many threads
+        per process (WebSocket needs it: a sync worker serves one connection at
+        a time); else gunicorn's sync worker.
     """
     require_server(
         "gunicorn",
@@ -236,6 +240,7 @@ def run_gunicorn(
         "gunicorn",
         "--bind=127.0.0.1:0",
         f"--workers={workers}",
+        *(["--worker-class=gthread", f"--threads={threads}"] if threads else []),
         "--graceful-timeout=5",
         "--log-level=info",
         *_optional_gunicorn_flags("--no-control-socket"),
@@ -325,6 +330,7 @@ def server_starter(log_dir: Path, default_cwd: Path) -> cabc.Iterator[StartServe
             cwd: Path | None = None,
             env: cabc.Mapping[str, str] | None = None,
             workers: int = 1,
+            threads: int = 0,
         ) -> LiveServer:
             nonlocal count
             count += 1
@@ -336,6 +342,7 @@ def server_starter(log_dir: Path, default_cwd: Path) -> cabc.Iterator[StartServe
                     log_file=log_file,
                     env=env,
                     workers=workers,
+                    threads=threads,
                 )
             )
 

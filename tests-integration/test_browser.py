@@ -360,3 +360,54 @@ def test_next_never_leads_to_another_site(browser: WebDriver, demo: LiveServer) 
         log_out_in_browser(browser)
     log_in_in_browser(browser, demo, "nils", remember=False, next_url="/auth/account")
     wait_for_page(browser, "Your account")
+
+
+def wait_until_listening(driver: WebDriver) -> None:
+    """Wait until the page's Socket.IO connection is up (``body[data-live]``)."""
+    WebDriverWait(driver, WAIT).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "body[data-live=listening]")),
+        f"{driver.current_url} did not connect its live updates",
+    )
+
+
+def test_a_second_browser_sees_a_new_note_arrive_live(
+    browser: WebDriver, gunicorn_server: StartServer, tmp_path: Path
+) -> None:
+    demo = start_demo(gunicorn_server, tmp_path / "instance", workers=1)
+    reader = launch_chromium(tmp_path / "reader-profile", tmp_path / "reader.log")
+    try:
+        register_in_browser(reader, demo, "Rita")
+        wait_until_listening(reader)
+        assert texts(reader, "ul.notes a") == []
+
+        register_in_browser(browser, demo, "Walter")
+        click_to_page(
+            browser, link(browser, "New note", within="header nav"), "New note"
+        )
+        fill(browser, title="Fresh from Walter", body="live")
+        submit(browser, "Fresh from Walter")
+
+        WebDriverWait(reader, WAIT).until(
+            ec.text_to_be_present_in_element(
+                (By.CSS_SELECTOR, "ul.notes"), "Fresh from Walter"
+            ),
+            "the new note did not arrive on the other browser's index",
+        )
+        note = link(reader, "Fresh from Walter", within="ul.notes")
+        assert note.get_attribute("href") == f"{demo.url}/notes/1"
+        assert reader.current_url == f"{demo.url}/"  # no reload: the same page
+
+        # A comment arrives on the note's page the same way.
+        click_to_page(reader, note, "Fresh from Walter")
+        wait_until_listening(reader)
+        fill(browser, body="First!")
+        submit(browser, "Fresh from Walter")
+        WebDriverWait(reader, WAIT).until(
+            ec.text_to_be_present_in_element((By.ID, "comments"), "First!"),
+            "the new comment did not arrive on the other browser's note page",
+        )
+        assert texts(reader, ".comment .body") == ["First!"]
+        assert "Comments (1)" in texts(reader, "#comments h2")
+    finally:
+        reader.quit()
+    assert "Traceback" not in demo.log()

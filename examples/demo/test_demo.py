@@ -23,6 +23,7 @@ from werkzeug.test import TestResponse
 import erlen_migrate
 from erlen import Erlen
 from erlen.testing import ErlenClient
+from erlen_socketio import SocketIOTestClient
 
 DEMO = Path(__file__).parent
 SAME_ORIGIN = {"Origin": "http://localhost"}
@@ -1012,6 +1013,83 @@ def test_new_notes_and_comments_are_published(app: Erlen, client: ErlenClient) -
         ("comment_created", "From a form"),
     ]
     assert events[0][1] == note
+
+
+def socket_of(app: Erlen, client: ErlenClient) -> SocketIOTestClient:
+    """A Socket.IO connection with ``client``'s cookies (its logged-in user)."""
+    return live.socketio.test_client(app, flask_test_client=client)
+
+
+def received(socket: SocketIOTestClient) -> list[tuple[str, t.Any]]:
+    """The events ``socket`` got since the last call: (name, first argument)."""
+    return [(e["name"], e["args"][0]) for e in socket.get_received()]
+
+
+def test_the_socket_is_for_logged_in_users(app: Erlen, client: ErlenClient) -> None:
+    assert not socket_of(app, client).is_connected()
+    login(client, BOB)
+    assert socket_of(app, client).is_connected()
+
+
+def test_new_notes_arrive_live(app: Erlen, client: ErlenClient) -> None:
+    login(client, BOB)
+    bob = socket_of(app, client)
+    alice_client = app.test_client()
+    login(alice_client, ALICE)
+    post(alice_client, "/notes/new", title="Fresh", body="news")
+    [(event, note)] = received(bob)
+    assert event == "note_created"
+    assert (note["title"], note["author"], note["hidden"]) == ("Fresh", "Alice", False)
+    assert client.get(f"/notes/{note['id']}").status_code == 200
+
+
+def test_hidden_notes_and_their_comments_are_not_sent(
+    app: Erlen, client: ErlenClient
+) -> None:
+    add_notes(app, 1, author=ALICE[0])
+    alice_client = app.test_client()
+    login(alice_client, ALICE)
+    post(alice_client, "/notes/1/hide")
+    login(client, BOB)
+    bob, alice = socket_of(app, client), socket_of(app, alice_client)
+    assert bob.emit("watch", 1, callback=True) is False  # bob may not see note 1
+    assert alice.emit("watch", 1, callback=True) is True
+    post(alice_client, "/notes/1/comments", body="Only for admins")
+    assert received(bob) == []
+    assert [(e, c["body"]) for e, c in received(alice)] == [
+        ("comment_created", "Only for admins")
+    ]
+    with app.test_request_context():  # a note hidden from the start stays unsent
+        live.publish("note_created", {"id": 1, "title": "Secret", "hidden": True})
+    assert received(bob) == [] and received(alice) == []
+
+
+def test_comments_go_to_the_notes_watchers(app: Erlen, client: ErlenClient) -> None:
+    add_notes(app, 2)
+    login(client, BOB)
+    watcher, elsewhere = socket_of(app, client), socket_of(app, client)
+    assert watcher.emit("watch", 1, callback=True) is True
+    assert watcher.emit("watch", "1; drop", callback=True) is False
+    post(client, "/notes/1/comments", body="Hello")
+    assert [(e, c["body"]) for e, c in received(watcher)] == [
+        ("comment_created", "Hello")
+    ]
+    assert received(elsewhere) == []
+
+
+def test_the_pages_listen_with_the_local_client(
+    app: Erlen, client: ErlenClient
+) -> None:
+    add_notes(app, 1)
+    assert "socket.io.min.js" not in client.get("/").text  # visitors: no socket
+    login(client, BOB)
+    for page in ("/", "/notes/1"):
+        assert '/static/socket.io.min.js"' in client.get(page).text
+    script = client.get("/static/socket.io.min.js")
+    try:
+        assert "Socket.IO v4" in script.text
+    finally:
+        script.close()
 
 
 # --- through the ASGI entry -----------------------------------------------------------

@@ -400,3 +400,17 @@ def test_other_origins_are_refused(app: Erlen, socketio: SocketIO) -> None:
         "/socket.io/?EIO=4&transport=polling", headers={"Origin": "http://localhost"}
     )
     assert same.status_code == 200
+
+
+def test_emit_from_views_on_each_loop_of_the_asgi_test_client() -> None:
+    """The ASGI test client runs each request on a new loop; emits follow it."""
+    app = Erlen(__name__)
+    socketio = SocketIO(app)
+
+    @app.post("/shout")
+    def shout() -> str:
+        socketio.emit("news", "hi")
+        return "sent"
+
+    client = app.test_client(asgi=True)
+    assert [client.post("/shout").text for _ in range(3)] == ["sent"] * 3

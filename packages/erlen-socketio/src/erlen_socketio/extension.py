@@ -93,7 +93,8 @@ class SocketIOState:
     def active_server(self) -> t.Any:
         """The server that holds this process's clients: async once ASGI serves."""
         if self.async_server is not None and self.loop is not None:
-            return self.async_server
+            if not self.loop.is_closed():  # a closed loop took its clients along
+                return self.async_server
         return self.server
 
 
@@ -870,7 +871,9 @@ async def _asgi_entry(
 ) -> None:
     """The app's ASGI entry: Socket.IO's path to the async server, the rest to erlen."""
     entry = state.asgi_entry
-    if entry is None:
+    if entry is None or state.loop is None or state.loop.is_closed():
+        # The first call, or a new loop after the last one closed (an ASGI
+        # test client runs each request on its own loop): serve on this one.
         socketio_ = state.socketio
         state.loop = asyncio.get_running_loop()
         state.async_server = socketio_._make_async_server(state)
