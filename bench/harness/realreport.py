@@ -315,11 +315,6 @@ def render(data: Measured) -> str:
         ["goal", "target", "measured", "status"],
         [[g.name, g.bound, g.shown(), g.status] for g in goals(data)],
     )
-    if SUBJECT_ASGI not in STACKS_BY_NAME:
-        lines += [
-            "",
-            f"`{SUBJECT_ASGI}` is not measured yet: erlen's ASGI entry is not built (see bench/README.md).",
-        ]
     lines += ["", "## Validation", ""]
     if not data.problems and not data.unavailable:
         lines.append("Every stack answered every test type correctly in-process.")
