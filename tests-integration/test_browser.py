@@ -25,6 +25,7 @@ try:
     from selenium import webdriver
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.common.exceptions import TimeoutException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.selenium_manager import SeleniumManager
@@ -134,13 +135,37 @@ def click_to_page(driver: WebDriver, element: WebElement, title: str) -> None:
     The next page may have the same title (a form shown again with errors), so
     this first waits for the current document to go away.
     """
-    old_page = driver.find_element(By.TAG_NAME, "html")
+    mark_this_page(driver)
     element.click()
     accept_confirm_dialog(driver)
-    WebDriverWait(driver, WAIT).until(
-        ec.staleness_of(old_page), f"clicking did not leave {driver.current_url}"
-    )
+    wait_until_left(driver)
     wait_for_page(driver, title)
+
+
+def mark_this_page(driver: WebDriver) -> None:
+    """Tag the current document so :func:`wait_until_left` sees it replaced."""
+    driver.execute_script("window.__erlenOldPage = true;")
+
+
+def wait_until_left(driver: WebDriver) -> None:
+    """Wait until the document tagged by :func:`mark_this_page` is replaced and loaded.
+
+    A tag in the page's own window is checked rather than an element held
+    across the navigation: Chromium may answer a query on an element of a
+    document being torn down with an inspector error instead of "stale".
+    """
+
+    def left(d: WebDriver) -> bool:
+        return bool(
+            d.execute_script(
+                "return window.__erlenOldPage === undefined"
+                " && document.readyState === 'complete';"
+            )
+        )
+
+    WebDriverWait(driver, WAIT, ignored_exceptions=(WebDriverException,)).until(
+        left, f"the page {driver.current_url} was not replaced"
+    )
 
 
 def accept_confirm_dialog(driver: WebDriver) -> None:
@@ -218,9 +243,9 @@ def log_in_in_browser(
     fill(driver, email=f"{name}@example.com", password=f"{name}-password")
     if remember:
         driver.find_element(By.ID, "remember").click()
-    old_page = driver.find_element(By.TAG_NAME, "html")
+    mark_this_page(driver)
     driver.find_element(By.CSS_SELECTOR, "main form.stack button[type=submit]").click()
-    WebDriverWait(driver, WAIT).until(ec.staleness_of(old_page))
+    wait_until_left(driver)
 
 
 def who(driver: WebDriver) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections.abc as cabc
+import concurrent.futures
 import copy
 import importlib.util
 from pathlib import Path
@@ -21,8 +22,8 @@ if importlib.util.find_spec("erlen_login") is None:  # pragma: no cover
 from erlen_login.testing import redis_server  # noqa: E402
 from erlen_login.testing import RedisUnavailable  # noqa: E402
 
-#: Requests to /pid before giving up on seeing both workers answer.
-MAX_PID_PROBES = 200
+#: Rounds of two concurrent requests to /pid before giving up on seeing both workers.
+MAX_PID_ROUNDS = 5
 #: The accounts in the database; each test uses its own.
 USERS = ("alice", "bob", "carol", "dave", "erin")
 
@@ -87,12 +88,17 @@ def _copy_cookies(source: Client, target: Client) -> None:
 
 
 def test_both_workers_answer(server: LiveServer) -> None:
+    # A sync worker serves one request at a time: while one holds a request,
+    # the other must take the second. Sequential requests could all land on
+    # whichever worker happens to win accept().
     pids: set[str] = set()
-    for _ in range(MAX_PID_PROBES):
-        pids.add(server.client().get("/pid").text)
-        if len(pids) == 2:
-            break
-    assert len(pids) == 2
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for _ in range(MAX_PID_ROUNDS):
+            replies = [pool.submit(server.client().get, "/pid?hold=0.3") for _ in "ab"]
+            pids.update(reply.result().text for reply in replies)
+            if len(pids) == 2:
+                break
+    assert len(pids) == 2, f"only worker {pids} answered"
 
 
 def test_throttling_is_shared_by_the_workers(server: LiveServer) -> None:

@@ -122,7 +122,8 @@ def me() -> str:
 
 @app.get("/pid")
 def pid() -> str:
-    """Which worker process answered."""
+    """Which worker process answered; ``?hold=S`` keeps it busy S seconds (at most 1)."""
+    time.sleep(min(request.args.get("hold", 0.0, type=float), 1.0))
     return str(os.getpid())
 
 
