@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from erlen import Erlen
+from erlen.ext import is_nonblocking
 from erlen_sql import SQLAlchemy
 
 pytest.importorskip("aiosqlite")
@@ -63,6 +64,7 @@ _NESTED_APP = """
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 from erlen import Erlen
+from erlen.ext import is_nonblocking
 from erlen_sql import SQLAlchemy
 
 db = SQLAlchemy()
@@ -436,4 +438,54 @@ def test_async_engines_are_disposed_when_an_asgi_server_stops(tmp_path: Path) ->
     assert disposed == ["x"]
     assert app.extensions["sqlalchemy"].async_engines == {}
     with app.app_context():
+        db.engine.dispose()
+
+
+def test_asgi_teardown_resets_sync_sessions_off_the_loop(tmp_path: Path) -> None:
+    """Under ASGI the teardown runs on the loop; a sync session's reset does not."""
+    app, db, Note = _make(
+        tmp_path,
+        SQLALCHEMY_DATABASE_URI="sqlite:///notes.db",
+        SQLALCHEMY_ENGINE_OPTIONS={
+            "pool_size": 1,
+            "max_overflow": 0,
+            "pool_timeout": 5,
+        },
+    )
+    loop_threads: set[int] = set()
+    checkin_threads: list[int] = []
+
+    @app.get("/sync-in-async")
+    async def sync_in_async() -> t.Any:
+        loop_threads.add(threading.get_ident())
+        return {"n": db.session.scalar(sa.select(sa.func.count(Note.id)))}
+
+    @app.get("/async")
+    async def async_only() -> t.Any:
+        loop_threads.add(threading.get_ident())
+        return {"n": await db.async_session.scalar(sa.select(sa.func.count(Note.id)))}
+
+    @app.get("/sync")
+    def sync() -> t.Any:
+        return {"n": db.session.scalar(sa.select(sa.func.count(Note.id)))}
+
+    with app.app_context():
+        db.create_all()
+        sa.event.listen(
+            db.engine,
+            "checkin",
+            lambda *a: checkin_threads.append(threading.get_ident()),
+        )
+    client = app.test_client(asgi=True)
+    # More requests than the pool holds: a session left open would time out.
+    for _ in range(3):
+        for path in ("/sync-in-async", "/async", "/sync"):
+            assert client.get(path).json == {"n": 0}
+    assert len(checkin_threads) == 6  # every sync request gave its connection back
+    # The teardown itself is marked to run on the loop: async views pay no hop.
+    assert is_nonblocking(db._teardown_session)
+    assert not loop_threads & set(checkin_threads)
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        asyncio.run(db.async_engine.dispose())
         db.engine.dispose()

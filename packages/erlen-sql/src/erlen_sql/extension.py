@@ -21,6 +21,7 @@ from erlen import has_app_context
 from erlen.ext import Extension
 from erlen.ext import ExtensionError
 from erlen.ext import get_app
+from erlen.ext import nonblocking
 from erlen.globals import app_ctx
 
 from . import _core
@@ -236,7 +237,7 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
         self._async_session_options.setdefault("expire_on_commit", False)
         self._async_session: async_scoped_session[AsyncSession] | None = None
         self._async_lock = threading.Lock()
-        self._background_tasks: set[asyncio.Task[t.Any]] = set()
+        self._background_tasks: set[asyncio.Future[t.Any]] = set()
         super().__init__(app)
 
     def __repr__(self) -> str:
@@ -477,8 +478,14 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
         factory = sa_orm.sessionmaker(db=self, **options)
         return sa_orm.scoped_session(factory, scopefunc)
 
+    @nonblocking
     def _teardown_session(self, exc: BaseException | None) -> None:
-        self.session.remove()
+        """Close the request's sessions; on a running loop, without blocking it."""
+        registry = self.session.registry
+        if registry.has():
+            sync_session = registry()
+            registry.clear()
+            loops.close_off_loop(sync_session, self._background_tasks)
         scoped = self._async_session
         if scoped is None or not scoped.registry.has():
             return

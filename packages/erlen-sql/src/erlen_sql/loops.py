@@ -1,4 +1,5 @@
-"""Close each ``db.async_session`` on the event loop that owns its connection.
+"""Close each ``db.async_session`` on the event loop that owns its connection,
+and never block a running loop closing ``db.session``.
 
 Async drivers tie a connection to the loop that opened it (asyncpg raises
 "attached to a different loop" when another loop closes it). In a WSGI app
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import typing as t
 
 import sqlalchemy.orm as sa_orm
@@ -20,7 +22,9 @@ import sqlalchemy.orm as sa_orm
 if t.TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.ext.asyncio import AsyncSession
 
-__all__ = ["close_on_owner_loop", "guard_on_running_loop"]
+__all__ = ["close_off_loop", "close_on_owner_loop", "guard_on_running_loop"]
+
+logger = logging.getLogger("erlen_sql")
 
 _GUARD_KEY = "erlen_sql_loop_guard"
 
@@ -52,7 +56,7 @@ def guard_on_running_loop(sync_session: sa_orm.Session, *_: t.Any) -> None:
 
 
 def close_on_owner_loop(
-    session: AsyncSession, background: set[asyncio.Task[t.Any]]
+    session: AsyncSession, background: set[asyncio.Future[t.Any]]
 ) -> None:
     """Close ``session`` at teardown, on the loop its connection belongs to.
 
@@ -87,3 +91,33 @@ def close_on_owner_loop(
         closing = running.create_task(session.close())
         background.add(closing)
         closing.add_done_callback(background.discard)
+
+
+def close_off_loop(
+    session: sa_orm.Session, background: set[asyncio.Future[t.Any]]
+) -> None:
+    """Close a sync session at teardown, in a thread when a loop runs here.
+
+    Under the ASGI entry the teardown runs on the server's loop (it is marked
+    :func:`erlen.ext.nonblocking`). A session in a transaction holds a
+    connection whose reset is I/O, so it is closed in the loop's default
+    executor; the connection is back in the pool just after the response.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or not session.in_transaction():
+        session.close()  # no loop to block, or no connection to reset
+        return
+    closing = loop.run_in_executor(None, session.close)
+    background.add(closing)
+    closing.add_done_callback(background.discard)
+    closing.add_done_callback(_log_failure)
+
+
+def _log_failure(closing: asyncio.Future[t.Any]) -> None:
+    if not closing.cancelled() and closing.exception() is not None:
+        logger.error(
+            "Closing the request's session failed", exc_info=closing.exception()
+        )

@@ -50,6 +50,7 @@ from .ctx import _AppCtxGlobals
 from .ctx import _sentinel
 from .ctx import AppContext
 from .ctx import RequestContext
+from .ext import is_nonblocking
 from .globals import _cv_app
 from .globals import _cv_request
 from .globals import g
@@ -152,6 +153,7 @@ class _HookChain:
         "before",
         "after",
         "teardown",
+        "nonblocking_after",
     )
 
     def __init__(self, app: Erlen, blueprint: str | None) -> None:
@@ -183,6 +185,9 @@ class _HookChain:
             for n in inner_first
             for f in reversed(app.teardown_request_funcs.get(n, ()))
         )
+        #: Whether every after-request hook is marked :func:`~erlen.ext.nonblocking`:
+        #: the ASGI entry then finalizes an async view's response on its loop.
+        self.nonblocking_after = all(map(is_nonblocking, self.after))
 
 
 def _run_all(

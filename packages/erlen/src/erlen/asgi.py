@@ -35,6 +35,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.exceptions import RequestTimeout
 
 from .config import check_limit_types
+from .ext import is_nonblocking
 from .globals import _cv_app
 from .globals import _cv_request
 from .helpers import release_streams
@@ -140,9 +141,12 @@ def to_thread(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
 
 
 async def call_hook(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
-    """Await an async hook on the loop; run a sync one in the pool."""
+    """Await an async hook on the loop; run a sync one in the pool, unless it is
+    marked :func:`~erlen.ext.nonblocking`."""
     if inspect.iscoroutinefunction(func):
         return await func(*args)
+    if is_nonblocking(func):
+        return func(*args)
     return await to_thread(app, func, *args)
 
 
@@ -644,19 +648,21 @@ class _Edge:
         return self.context.run(self.loop.create_task, coro)
 
 
-_overrides: dict[type, bool] = {}
+_PIPELINE_METHODS = ("full_dispatch_request", "preprocess_request", "dispatch_request")
+_TEARDOWN_METHODS = ("do_teardown_request", "do_teardown_appcontext")
+_overrides: dict[tuple[type, tuple[str, ...]], bool] = {}
 
 
-def _pipeline_overridden(app: Erlen) -> bool:
-    """Whether a subclass replaced a pipeline method the async path does not call."""
-    cls = type(app)
+def _overridden(app: Erlen, names: tuple[str, ...]) -> bool:
+    """Whether the app's class replaced one of these :class:`Erlen` methods."""
+    key = (type(app), names)
     try:
-        return _overrides[cls]
+        return _overrides[key]
     except KeyError:
         from .app import Erlen
 
-        names = ("full_dispatch_request", "preprocess_request", "dispatch_request")
-        rv = _overrides[cls] = any(
+        cls = type(app)
+        rv = _overrides[key] = any(
             getattr(cls, n) is not getattr(Erlen, n) for n in names
         )
         return rv
@@ -671,7 +677,7 @@ def async_view(app: Erlen, ctx: RequestContext) -> t.Callable[..., t.Any] | None
     if req.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False):
         return None
     view = app.view_functions.get(rule.endpoint)
-    if view is None or _pipeline_overridden(app):
+    if view is None or _overridden(app, _PIPELINE_METHODS):
         return None
     if _is_async(view):
         return view
@@ -761,8 +767,12 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
             rv = await view(**req.view_args)  # type: ignore[arg-type]
     except Exception as e:
         rv = await to_thread(app, _reraised, app.handle_user_exception, e)
-    after = app._request_hooks(ctx).after  # again: the view may have added one
-    if after or ctx._after_request_functions or request_finished.receivers:
+    hooks = app._request_hooks(ctx)  # again: the view may have added one
+    if (
+        not hooks.nonblocking_after
+        or not all(map(is_nonblocking, ctx._after_request_functions))
+        or request_finished.receivers
+    ):
         return await to_thread(app, app.finalize_request, rv)  # type: ignore[no-any-return]
     return app.finalize_request(rv)
 
@@ -796,21 +806,28 @@ async def _respond_async(
         _preserve_in(edge, environ)
         if error is not None and app.should_ignore_error(error):
             error = None
-        if _teardown_is_empty(app):
-            edge.context.run(ctx.pop, error)
-        else:
-            await edge.step(ctx.pop, error)
+        await edge.step(ctx.pop, error)
 
 
-def _teardown_is_empty(app: Erlen) -> bool:
-    """Whether popping the request runs no user code, so the loop may do it."""
-    return not (
-        any(app.teardown_request_funcs.values())
-        or app.teardown_appcontext_funcs
-        or request_tearing_down.receivers
+def _pops_on_loop(app: Erlen) -> bool:
+    """Whether a request's contexts are pushed and popped on the loop.
+
+    They are when popping runs no code of the app's, or only hooks marked
+    :func:`~erlen.ext.nonblocking` and the app has async views. Otherwise
+    popping waits for the pool: a sync-only app then runs its whole request
+    in one pool step, a single thread hop.
+    """
+    if (
+        request_tearing_down.receivers
         or appcontext_tearing_down.receivers
         or appcontext_popped.receivers
-    )
+        or _overridden(app, _TEARDOWN_METHODS)
+    ):
+        return False
+    funcs = [*app.teardown_appcontext_funcs]
+    for hooks in app.teardown_request_funcs.values():
+        funcs.extend(hooks)
+    return not funcs or (all(map(is_nonblocking, funcs)) and _has_async_views(app))
 
 
 def _preserve_in(edge: _Edge, environ: WSGIEnvironment) -> None:
@@ -916,7 +933,7 @@ async def _respond_on_loop(
     app: Erlen, ctx: RequestContext, environ: WSGIEnvironment
 ) -> _Started:
     """:meth:`Erlen.wsgi_app` with the contexts pushed and popped on the loop, in
-    the server's task: for apps whose teardown runs no code of theirs."""
+    the server's task: for apps whose teardown never blocks (:func:`_pops_on_loop`)."""
     error: BaseException | None = None
     started: _Started | None = None
     try:
@@ -960,9 +977,10 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
 
     The body is read before the view, within ``ASGI_BODY_TIMEOUT`` seconds
     (else 408), unless the view streams it (:func:`stream_request_body`).
-    When the app's teardown runs no code of its own, the contexts are pushed
-    and popped on the loop and an async view is awaited directly; otherwise
-    the request's sync steps share one context, so teardown runs in the pool.
+    When the app's teardown never blocks (:func:`_pops_on_loop`), the contexts
+    are pushed and popped on the loop and an async view is awaited directly;
+    otherwise the request's sync steps share one context, so teardown runs in
+    the pool.
     """
     loop = asyncio.get_running_loop()
     if _server_loop.get() is not loop:
@@ -995,7 +1013,7 @@ async def handle_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
                 environ["wsgi.input"] = AsgiInput(receive, loop, body, timeout)
             else:
                 environ["wsgi.input"] = io.BytesIO(body)
-    if _teardown_is_empty(app):
+    if _pops_on_loop(app):
         if ctx is None:
             ctx = app.request_context(environ)
         started = await _respond_on_loop(app, ctx, environ)

@@ -58,6 +58,36 @@ def registered_extension(app: Erlen, name: str) -> Extension[t.Any] | None:
     return _owners.get(app, {}).get(name)
 
 
+#: The attribute :func:`nonblocking` sets on a hook.
+_NONBLOCKING = "__erlen_nonblocking__"
+
+HookT = t.TypeVar("HookT", bound=t.Callable[..., t.Any])
+
+
+def nonblocking(func: HookT) -> HookT:
+    """Mark a sync hook that never blocks, so the ASGI entry calls it on the event loop.
+
+    Without the mark, a sync ``before_request``, ``after_request`` or teardown
+    function of an ``async def`` view runs in the thread pool, which costs a
+    thread hop per request. Mark only functions that do no I/O and take no
+    lock that another thread may hold; under WSGI the mark changes nothing.
+    """
+    target = getattr(func, "__func__", func)  # a method: mark its function
+    try:
+        setattr(target, _NONBLOCKING, True)
+    except AttributeError:
+        raise TypeError(
+            f"nonblocking() cannot mark {func!r}: it takes no attributes;"
+            " mark the function it calls instead"
+        ) from None
+    return func
+
+
+def is_nonblocking(func: t.Callable[..., t.Any]) -> bool:
+    """Whether ``func`` was marked with :func:`nonblocking`."""
+    return getattr(func, _NONBLOCKING, False) is True
+
+
 class ExtensionError(RuntimeError):
     """An extension was used in a way that cannot work; the message says how to fix it."""
 

@@ -1,0 +1,182 @@
+"""Hooks marked ``erlen.ext.nonblocking`` run on the ASGI loop; unmarked sync ones in the pool."""
+
+from __future__ import annotations
+
+import threading
+import typing as t
+
+import pytest
+from test_asgi import http_scope
+from test_asgi import run
+
+import erlen
+from erlen.ext import is_nonblocking
+from erlen.ext import nonblocking
+
+
+def _threads_of(app: erlen.Erlen, path: str = "/async") -> dict[str, bool]:
+    """Serve ``path`` through the ASGI entry; say which steps ran on the loop's thread."""
+    loop_thread = threading.get_ident()  # run() drives the loop in this thread
+    app.config["SEEN"] = seen = {}
+    rv = run(app, http_scope(path))
+    assert rv.status == 200, rv.body
+    return {step: ident == loop_thread for step, ident in seen.items()}
+
+
+def _saw(step: str) -> None:
+    erlen.current_app.config["SEEN"][step] = threading.get_ident()
+
+
+@pytest.fixture
+def hooked(app: erlen.Erlen) -> erlen.Erlen:
+    @app.route("/async")
+    async def async_view() -> str:
+        _saw("view")
+        return "ok"
+
+    @app.route("/sync")
+    def sync_view() -> str:
+        _saw("view")
+        return "ok"
+
+    return app
+
+
+def test_marked_hooks_of_an_async_view_run_on_the_loop(hooked: erlen.Erlen) -> None:
+    @hooked.before_request
+    @nonblocking
+    def before() -> None:
+        _saw("before")
+
+    @hooked.after_request
+    @nonblocking
+    def after(response: erlen.Response) -> erlen.Response:
+        _saw("after")
+        return response
+
+    @hooked.teardown_request
+    @nonblocking
+    def teardown_request(exc: BaseException | None) -> None:
+        _saw("teardown_request")
+
+    @hooked.teardown_appcontext
+    @nonblocking
+    def teardown_appcontext(exc: BaseException | None) -> None:
+        _saw("teardown_appcontext")
+
+    assert _threads_of(hooked) == {
+        "before": True,
+        "view": True,
+        "after": True,
+        "teardown_request": True,
+        "teardown_appcontext": True,
+    }
+
+
+def test_one_unmarked_teardown_sends_popping_to_the_pool(hooked: erlen.Erlen) -> None:
+    @hooked.teardown_appcontext
+    @nonblocking
+    def marked(exc: BaseException | None) -> None:
+        _saw("marked")
+
+    @hooked.teardown_appcontext
+    def unmarked(exc: BaseException | None) -> None:
+        _saw("unmarked")
+
+    @hooked.after_request
+    def after(response: erlen.Response) -> erlen.Response:
+        _saw("after")
+        return response
+
+    assert _threads_of(hooked) == {
+        "view": True,
+        "after": False,
+        "unmarked": False,
+        "marked": False,
+    }
+
+
+def test_a_teardown_signal_receiver_sends_popping_to_the_pool(
+    hooked: erlen.Erlen,
+) -> None:
+    @hooked.teardown_appcontext
+    @nonblocking
+    def marked(exc: BaseException | None) -> None:
+        _saw("marked")
+
+    def receiver(sender: erlen.Erlen, **extra: t.Any) -> None:
+        _saw("signal")
+
+    with erlen.appcontext_tearing_down.connected_to(receiver, hooked):
+        assert _threads_of(hooked) == {"view": True, "marked": False, "signal": False}
+    assert _threads_of(hooked) == {"view": True, "marked": True}
+
+
+def test_a_sync_only_app_pops_in_the_step_that_ran_its_view(app: erlen.Erlen) -> None:
+    # Without async views the whole request is one pool step: marked teardown
+    # runs there too, in the view's thread, rather than after a second hop.
+    @app.route("/sync")
+    def sync_view() -> str:
+        _saw("view")
+        erlen.g.view_thread = threading.get_ident()
+        return "ok"
+
+    @app.teardown_appcontext
+    @nonblocking
+    def marked(exc: BaseException | None) -> None:
+        _saw("marked")
+        assert erlen.g.view_thread == threading.get_ident()
+
+    assert _threads_of(app, "/sync") == {"view": False, "marked": False}
+
+
+def test_a_subclass_teardown_method_is_not_assumed_nonblocking() -> None:
+    class Custom(erlen.Erlen):
+        def do_teardown_appcontext(self, exc: t.Any = None) -> None:
+            _saw("subclass")
+            super().do_teardown_appcontext(exc)
+
+    app = Custom(__name__)
+
+    @app.route("/async")
+    async def async_view() -> str:
+        _saw("view")
+        return "ok"
+
+    @app.teardown_appcontext
+    @nonblocking
+    def marked(exc: BaseException | None) -> None:
+        pass
+
+    assert _threads_of(app) == {"view": True, "subclass": False}
+
+
+def test_the_mark_changes_nothing_under_wsgi(hooked: erlen.Erlen) -> None:
+    calls: list[str] = []
+
+    @hooked.teardown_request
+    @nonblocking
+    def teardown(exc: BaseException | None) -> None:
+        calls.append("teardown")
+
+    hooked.config["SEEN"] = {}
+    assert hooked.test_client().get("/async").data == b"ok"
+    assert hooked.test_client().get("/sync").data == b"ok"
+    assert calls == ["teardown", "teardown"]
+
+
+def test_marking_a_method_marks_its_function() -> None:
+    class Extension:
+        def teardown(self, exc: BaseException | None) -> None:
+            pass
+
+    method = Extension().teardown
+    assert nonblocking(method) is method
+    assert is_nonblocking(method)
+    assert is_nonblocking(Extension().teardown)
+    assert not is_nonblocking(lambda exc: None)
+
+
+def test_what_cannot_be_marked_says_so() -> None:
+    with pytest.raises(TypeError, match="cannot mark .*mark the function it calls"):
+        nonblocking(len)
