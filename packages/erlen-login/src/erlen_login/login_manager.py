@@ -27,7 +27,6 @@ from erlen import request
 from erlen import session
 from erlen.ext import DeployProblem
 from erlen.ext import Extension
-from erlen.ext import ExtensionError
 from erlen.security import auth_cookie_options
 
 from . import config as _c
@@ -226,20 +225,6 @@ class LoginManager(Extension[LoginState]):
             from .utils import _user_context_processor
 
             app.context_processor(_user_context_processor)
-
-    def get_state(self, app: Erlen | None = None) -> LoginState:
-        """Return this manager's state for ``app`` (or the active app).
-
-        A manager that was never registered on the app gets a clear error,
-        never another manager's state.
-        """
-        state = super().get_state(app)
-        if state.manager is not self:
-            raise ExtensionError(
-                "This LoginManager is not the one registered on the app; use"
-                " 'app.login_manager', or call 'init_app(app)' on this one instead."
-            )
-        return state
 
     def deploy_problems(
         self, app: Erlen, state: LoginState
