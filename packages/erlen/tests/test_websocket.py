@@ -147,6 +147,32 @@ def test_hooks_run_around_app_and_blueprint_routes(
     ]
 
 
+def test_hooks_changed_after_a_connection_apply_to_the_next(
+    app: erlen.Erlen, ws_client: AsgiClient
+) -> None:
+    events: list[str] = []
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.send("hi")
+
+    async def talk() -> None:
+        async with ws_client.websocket("/ws") as ws:
+            assert await ws.receive() == "hi"
+
+    run(talk())
+    # The hook chain is cached per blueprint; a registry change refreshes it.
+    app.before_websocket_funcs[None].append(lambda: events.append("before"))
+    app.after_websocket_funcs.setdefault(None, []).append(
+        lambda: events.append("after")
+    )
+    run(talk())
+    assert events == ["before", "after"]
+    app.before_websocket_funcs[None].clear()
+    run(talk())
+    assert events == ["before", "after", "after"]
+
+
 def test_before_websocket_value_refuses_the_connection(
     app: erlen.Erlen, ws_client: AsgiClient
 ) -> None:

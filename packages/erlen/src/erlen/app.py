@@ -154,6 +154,8 @@ class _HookChain:
         "after",
         "teardown",
         "nonblocking_after",
+        "before_websocket",
+        "after_websocket",
     )
 
     def __init__(self, app: Erlen, blueprint: str | None) -> None:
@@ -188,6 +190,15 @@ class _HookChain:
         #: Whether every after-request hook is marked :func:`~erlen.ext.nonblocking`:
         #: the ASGI entry then finalizes an async view's response on its loop.
         self.nonblocking_after = all(map(is_nonblocking, self.after))
+        #: The WebSocket hooks, unwrapped: the ASGI entry awaits async ones.
+        self.before_websocket: tuple[t.Callable[[], t.Any], ...] = tuple(
+            f for n in outer_first for f in app.before_websocket_funcs.get(n, ())
+        )
+        self.after_websocket: tuple[t.Callable[[], t.Any], ...] = tuple(
+            f
+            for n in inner_first
+            for f in reversed(app.after_websocket_funcs.get(n, ()))
+        )
 
 
 def _run_all(

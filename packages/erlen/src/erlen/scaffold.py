@@ -244,10 +244,10 @@ class Scaffold:
         #: Hooks around WebSocket routes (ASGI only), like the request hooks.
         self.before_websocket_funcs: dict[
             ft.AppOrBlueprintKey, list[t.Callable[[], t.Any]]
-        ] = defaultdict(list)
+        ] = HookRegistry(version)
         self.after_websocket_funcs: dict[
             ft.AppOrBlueprintKey, list[t.Callable[[], t.Any]]
-        ] = defaultdict(list)
+        ] = HookRegistry(version)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -31,7 +31,6 @@ from .asgi import _Edge
 from .asgi import build_environ
 from .asgi import call_hook
 from .globals import _cv_request
-from .wrappers import _blueprint_chain
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.datastructures import Headers
@@ -252,21 +251,6 @@ def origin_allowed(app: Erlen, request: Request) -> bool:
     return urlsplit(origin).netloc.lower() == request.host.lower()
 
 
-def _hooks(app: Erlen, blueprint: str | None) -> tuple[list[t.Any], list[t.Any]]:
-    chain = [] if blueprint is None else _blueprint_chain(blueprint)
-    before = [
-        f
-        for n in (None, *reversed(chain))
-        for f in app.before_websocket_funcs.get(n, ())
-    ]
-    after = [
-        f
-        for n in (*chain, None)
-        for f in reversed(app.after_websocket_funcs.get(n, ()))
-    ]
-    return before, after
-
-
 async def _serve(app: Erlen, ws: WebSocket) -> None:
     """Run the route: hooks and handler, on the loop in the request's context."""
     req = ws.request
@@ -280,7 +264,8 @@ async def _serve(app: Erlen, ws: WebSocket) -> None:
         app.logger.warning("WebSocket from origin %r refused", req.headers["Origin"])
         await ws.close(1008, "origin not allowed")
         return
-    before, after = _hooks(app, req.blueprint)
+    hooks = app._hooks(req.blueprint)
+    before, after = hooks.before_websocket, hooks.after_websocket
     try:
         try:
             for func in before:
