@@ -611,12 +611,25 @@ def _respond_sync(
         started = _start(response, environ)
         return started
     finally:
-        if started is None:  # an error escaped: no body will release them
-            release_streams(ctx)
-        _preserve(environ)
-        if error is not None and app.should_ignore_error(error):
-            error = None
-        ctx.pop(error)
+        ctx.pop(_ending(app, ctx, environ, started, error))
+
+
+def _ending(
+    app: Erlen,
+    ctx: RequestContext,
+    environ: WSGIEnvironment,
+    started: _Started | None,
+    error: BaseException | None,
+) -> BaseException | None:
+    """Before a responder pops: release the streams when no body will (an error
+    escaped), keep the contexts for the debugger, and return the error to pop
+    with (``None`` for one the app ignores)."""
+    if started is None:
+        release_streams(ctx)
+    _preserve(environ)
+    if error is not None and app.should_ignore_error(error):
+        return None
+    return error
 
 
 def _reraised(func: t.Callable[[Exception], t.Any], e: Exception) -> t.Any:
@@ -801,11 +814,7 @@ async def _respond_async(
         started = edge.context.run(_start, response, environ)
         return started
     finally:
-        if started is None:  # an error escaped: no body will release them
-            edge.context.run(release_streams, ctx)
-        _preserve_in(edge, environ)
-        if error is not None and app.should_ignore_error(error):
-            error = None
+        error = edge.context.run(_ending, app, ctx, environ, started, error)
         await edge.step(ctx.pop, error)
 
 
@@ -828,11 +837,6 @@ def _pops_on_loop(app: Erlen) -> bool:
     for hooks in app.teardown_request_funcs.values():
         funcs.extend(hooks)
     return not funcs or (all(map(is_nonblocking, funcs)) and _has_async_views(app))
-
-
-def _preserve_in(edge: _Edge, environ: WSGIEnvironment) -> None:
-    if "werkzeug.debug.preserve_context" in environ:
-        edge.context.run(_preserve, environ)
 
 
 _async_views: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary()
@@ -953,12 +957,7 @@ async def _respond_on_loop(
         started = _start(response, environ)
         return started
     finally:
-        if started is None:  # an error escaped: no body will release them
-            release_streams(ctx)
-        _preserve(environ)
-        if error is not None and app.should_ignore_error(error):
-            error = None
-        ctx.pop(error)
+        ctx.pop(_ending(app, ctx, environ, started, error))
 
 
 def _streaming_context(app: Erlen, environ: WSGIEnvironment) -> RequestContext | None:
