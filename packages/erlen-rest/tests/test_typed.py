@@ -93,6 +93,31 @@ def test_validation_errors_are_422_with_location_message_type(
     assert all(e["msg"] and e["type"] for e in errors)
 
 
+class Numbers(pydantic.BaseModel):
+    values: list[int]
+
+
+def test_422_lists_at_most_the_configured_number_of_errors(
+    app: Erlen, client: t.Any
+) -> None:
+    api = Api(app)
+
+    @api.post("/numbers")
+    def numbers(body: Numbers) -> dict[str, int]:
+        return {"n": len(body.values)}
+
+    response = client.post("/numbers", json={"values": ["x"] * 500})
+    assert response.status_code == 422
+    assert len(response.json["errors"]) == 50
+    assert response.json["errors"][0]["loc"] == ["body", "values", 0]
+    assert response.json["errors_omitted"] == 450
+    app.config["REST_MAX_VALIDATION_ERRORS"] = 3
+    response = client.post("/numbers", json={"values": ["x"] * 3})
+    assert len(response.json["errors"]) == 3
+    assert "errors_omitted" not in response.json
+    assert client.post("/numbers", json={"values": [1, 2]}).json == {"n": 2}
+
+
 def test_missing_body_and_constraints(api: Api, client: t.Any) -> None:
     response = client.post("/items")
     assert response.status_code == 422

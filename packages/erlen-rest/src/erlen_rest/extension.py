@@ -33,6 +33,7 @@ class RestExtension(Extension[RestState]):
         "REST_PROBLEM_DETAILS": True,
         "REST_DOCS": None,
         "REST_REDOC": True,
+        "REST_MAX_VALIDATION_ERRORS": 50,
         "RESTX_MASK_HEADER": "X-Fields",
         "RESTX_MASK_SWAGGER": True,
         "RESTX_INCLUDE_ALL_MODELS": False,

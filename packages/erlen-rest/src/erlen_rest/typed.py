@@ -328,7 +328,12 @@ class TypedRoute:
                         }
                     )
         if errors:
-            abort(422, "Request validation failed", errors=errors)
+            limit = current_app.config["REST_MAX_VALIDATION_ERRORS"]
+            extra = {}
+            if len(errors) > limit:  # a large bad body must not echo back larger
+                extra["errors_omitted"] = len(errors) - limit
+                del errors[limit:]
+            abort(422, "Request validation failed", errors=errors, **extra)
         return values
 
     def view(self, **path_values: t.Any) -> t.Any:
@@ -519,5 +524,6 @@ VALIDATION_PROBLEM_SCHEMA: dict[str, t.Any] = {
                 "required": ["loc", "msg", "type"],
             },
         },
+        "errors_omitted": {"type": "integer"},
     },
 }
