@@ -267,16 +267,19 @@ def test_the_whole_stack_on_postgresql_and_redis(
         redis=redis_url,
         env={**PROBE_ENV, "ERLEN_LOGIN_THROTTLE_LIMIT": str(LIMIT)},
     )
-    dana, erin = server.client(), server.client()
+    dana = server.client()
     dana_login = register(dana, "dana")
-    register(erin, "erin")
+    erin = server.client()  # registers, then logs in again from another browser
+    erin_login = register(server.client(), "erin")
+    assert login(erin, *erin_login) == 302
     held = listen_on_both_workers(server, erin, listeners, redis_store)
 
     # dana writes; erin's pages on both workers show each note at once.
     served: list[tuple[int, int]] = []  # (writing worker, the other worker)
     for number in range(3):
-        note_id, *pids = write_and_hear(server, dana, held, f"dana note {number}")
-        served.append((pids[0], pids[1]))
+        title = f"dana note {number}"
+        note_id, wrote_on, heard_on = write_and_hear(server, dana, held, title)
+        served.append((wrote_on, heard_on))
     for listener in held.values():
         listener.watch(note_id)
     served.append(comment_and_hear(server, erin, held, note_id))
