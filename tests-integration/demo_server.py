@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 import typing as t
@@ -28,6 +29,13 @@ THREADS = 16
 _FAST_HASHES = '{"argon2__memory_cost": 1024, "argon2__rounds": 1}'
 _WORKER_BOOTED = re.compile(r"Booting worker with pid: (\d+)")
 _CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+#: Server environment (``env=`` of :func:`start_demo`) that makes gunicorn log
+#: which worker serves each request tagged ``X-Probe`` (``gunicorn_probe.py``).
+PROBE_ENV = {
+    "GUNICORN_CMD_ARGS": "--config="
+    + shlex.quote(str(Path(__file__).with_name("gunicorn_probe.py")))
+}
+_PROBED = re.compile(r"probe (\S+) served by worker (\d+)")
 
 
 def demo_env(
@@ -109,6 +117,18 @@ def start_demo(
 def worker_pids(server: LiveServer) -> list[int]:
     """The pids of the workers gunicorn booted so far, in order."""
     return [int(pid) for pid in _WORKER_BOOTED.findall(server.log())]
+
+
+def served_by(server: LiveServer, tag: str) -> int:
+    """The pid of the worker that served the request sent with ``X-Probe: tag``.
+
+    The server must run with :data:`PROBE_ENV`; the worker logs the tag before
+    the app sees the request, so it is there once the response (or the
+    WebSocket handshake) arrived.
+    """
+    pids = [int(pid) for seen, pid in _PROBED.findall(server.log()) if seen == tag]
+    assert len(pids) == 1, f"request {tag!r} logged {len(pids)} times:\n{server.log()}"
+    return pids[0]
 
 
 def query(url: str, sql: str) -> list[tuple[t.Any, ...]]:

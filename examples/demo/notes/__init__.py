@@ -56,6 +56,9 @@ def create_app(
         NOTES_PER_PAGE=20,
         NOTES_AUTO_UPGRADE=True,
         NOTES_PASSWORD_HASHER=None,
+        # A redis:// URL shared by several server processes, so that live
+        # updates reach the pages connected to every process (notes/live.py).
+        NOTES_SOCKETIO_QUEUE=None,
         # API tokens (the /auth/tokens page) last 30 days unless revoked.
         LOGIN_TOKEN_MAX_AGE=30 * 86400,
         # The Swagger UI page /api/docs is public on purpose: the API is the demo's.
