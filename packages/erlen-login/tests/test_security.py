@@ -482,6 +482,30 @@ def test_redis_down_fails_open_with_warning(
     assert "not throttled" in caplog.text
 
 
+def test_revoking_a_token_while_redis_is_down_is_a_503(users: dict[str, User]) -> None:
+    import socket
+
+    from erlen_login import make_auth_token
+    from erlen_login import revoke_auth_token
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app = _redis_app(f"redis://127.0.0.1:{port}/0", users)
+
+    @app.post("/revoke")
+    def revoke() -> str:
+        return str(revoke_auth_token(request.form["token"]))
+
+    with app.test_request_context():
+        token = make_auth_token(users["1"])
+    response = app.test_client().post("/revoke", data={"token": token})
+    # Not a 500, not a silent success: the token is still valid, say so.
+    assert response.status_code == 503
+    assert "try again" in response.text
+    assert "Redis" not in response.text and str(port) not in response.text
+
+
 def test_redis_down_fails_closed_when_configured(users: dict[str, User]) -> None:
     import socket
 

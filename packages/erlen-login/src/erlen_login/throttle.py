@@ -20,6 +20,7 @@ import time
 import typing as t
 import unicodedata
 
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.exceptions import TooManyRequests
 
 __all__ = [
@@ -35,8 +36,21 @@ __all__ = [
 logger = logging.getLogger("erlen_login")
 
 
-class ThrottleStoreError(RuntimeError):
-    """The store could not be reached (Redis down, timeout)."""
+class ThrottleStoreError(ServiceUnavailable, RuntimeError):
+    """The store could not be reached (Redis down, timeout).
+
+    Unhandled in a view (``revoke_auth_token`` during an outage) it is a 503
+    whose page names no server; ``str()`` keeps the cause for the logs.
+    """
+
+    description = "Signing in is unavailable for a moment. Please try again shortly."
+
+    def __init__(self, cause: str) -> None:
+        super().__init__()
+        self.cause = cause
+
+    def __str__(self) -> str:
+        return self.cause
 
 
 class LoginThrottled(TooManyRequests):
