@@ -74,6 +74,33 @@ def test_unusable_url_names_the_setting(
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (
+            {"SQLALCHEMY_ASYNC_DATABASE_URI": "not a url"},
+            "SQLALCHEMY_ASYNC_DATABASE_URI is not a database URL",
+        ),
+        (
+            {"SQLALCHEMY_ASYNC_BINDS": {"auth": "sqlite+nodriver://u:secret@h/x"}},
+            "SQLALCHEMY_ASYNC_BINDS['auth'] ('sqlite+nodriver://u:***@h/",
+        ),
+    ],
+)
+def test_unusable_async_url_names_the_setting(
+    tmp_path: Path, config: dict[str, t.Any], expected: str
+) -> None:
+    app = Erlen(__name__, instance_path=str(tmp_path))
+    app.config.update(SQLALCHEMY_DATABASE_URI="sqlite://", **config)
+    with pytest.raises(ExtensionError) as info:
+        db = SQLAlchemy(app)
+        with app.app_context():
+            db.async_engines["auth" if "BINDS" in str(config) else None]
+    assert expected in str(info.value)
+    assert "secret" not in str(info.value)
+    assert "\n" not in str(info.value)
+
+
 def test_state_in_app_extensions(app: Erlen, db: SQLAlchemy) -> None:
     state = app.extensions["sqlalchemy"]
     assert state.db is db

@@ -305,11 +305,7 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
             self._make_metadata(key)
             engine_options.setdefault("echo", echo)
             engine_options.setdefault("echo_pool", echo)
-            name = (
-                "SQLALCHEMY_DATABASE_URI"
-                if key is None
-                else f"SQLALCHEMY_BINDS[{key!r}]"
-            )
+            name = _config_name(key)
             url = engine_options["url"]
             try:
                 _apply_driver_defaults(engine_options, app)
@@ -325,7 +321,11 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
         for key, engine_options in async_options.items():
             self._make_metadata(key)
             engine_options.setdefault("echo", echo)
-            _apply_driver_defaults(engine_options, app)
+            try:
+                _apply_driver_defaults(engine_options, app)
+            except sa_exc.ArgumentError as e:
+                name = _config_name(key, "SQLALCHEMY_ASYNC_")
+                raise _engine_error(name, engine_options["url"], e) from e
         return SQLAlchemyState(db=self, engines=engines, async_options=async_options)
 
     def setup_app(self, app: Erlen, state: SQLAlchemyState) -> None:
@@ -724,7 +724,9 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
         from sqlalchemy.ext.asyncio import create_async_engine
 
         options = state.async_options.get(bind_key)
+        name = _config_name(bind_key, "SQLALCHEMY_ASYNC_")
         if options is None:
+            name = f"the async URL made from {_config_name(bind_key)}"
             sync = state.engines.get(bind_key)
             if sync is None:
                 raise RuntimeError(
@@ -746,6 +748,8 @@ class SQLAlchemy(Extension[SQLAlchemyState]):
                 " the async driver (e.g. 'pip install erlen-sql[async]') or set"
                 " 'SQLALCHEMY_ASYNC_DATABASE_URI' to a URL with an installed one."
             ) from e
+        except sa_exc.ArgumentError as e:  # an unknown driver, a bad option
+            raise _engine_error(name, url, e) from e
 
     @property
     def async_session(self) -> async_scoped_session[AsyncSession]:
@@ -909,6 +913,13 @@ def _derive_async_url(url: sa.engine.URL) -> sa.engine.URL:
 
 #: Modules whose package on PyPI has another name.
 _DRIVER_PACKAGES = {"MySQLdb": "mysqlclient", "psycopg2": "psycopg2-binary"}
+
+
+def _config_name(bind_key: str | None, prefix: str = "SQLALCHEMY_") -> str:
+    """The config value that gives the URL of ``bind_key``, for error messages."""
+    if bind_key is None:
+        return f"{prefix}DATABASE_URI"
+    return f"{prefix}BINDS[{bind_key!r}]"
 
 
 def _engine_error(name: str, url: t.Any, error: Exception) -> ExtensionError:
