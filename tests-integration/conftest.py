@@ -6,8 +6,14 @@ import collections.abc as cabc
 from pathlib import Path
 
 import pytest
+from liveserver import require_server
 from liveserver import server_starter
 from liveserver import StartServer
+
+# A throwaway PostgreSQL server per run (``postgresql_url``), and a new
+# database per test (``postgresql_database_url``), for every module here.
+from erlen_sql.pytest_plugin import postgresql_database_url as postgresql_database_url
+from erlen_sql.pytest_plugin import postgresql_url as postgresql_url
 
 
 @pytest.fixture
@@ -22,6 +28,26 @@ def gunicorn_server(tmp_path: Path) -> cabc.Iterator[StartServer]:
     """
     with server_starter(tmp_path, default_cwd=Path(__file__).parent) as start:
         yield start
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> cabc.Iterator[str]:
+    """A throwaway ``redis-server`` on 127.0.0.1 for the run (erlen-login's helper).
+
+    Tests that use it empty the keys they rely on. Skips without redis-server,
+    and fails instead under ``CI=true``.
+    """
+    try:
+        from erlen_login.testing import redis_server
+        from erlen_login.testing import RedisUnavailable
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        require_server("redis-server", False, f"erlen-login[redis] is needed ({e})")
+        return
+    try:
+        with redis_server() as server:
+            yield server.url
+    except RedisUnavailable as e:
+        require_server("redis-server", False, f"apt-get install redis-server ({e})")
 
 
 #: Where a failed browser test leaves a screenshot and the HTML of its last page.

@@ -30,12 +30,7 @@ from demo_server import start_demo
 from demo_server import worker_pids
 from liveserver import Client
 from liveserver import LiveServer
-from liveserver import require_server
 from liveserver import StartServer
-
-# Fixtures: a throwaway PostgreSQL server per run, and a new database per test.
-from erlen_sql.pytest_plugin import postgresql_database_url as postgresql_database_url
-from erlen_sql.pytest_plugin import postgresql_url as postgresql_url
 
 pytestmark = [pytest.mark.server, pytest.mark.redis]
 
@@ -43,8 +38,6 @@ socketio = pytest.importorskip("socketio", reason="python-socketio is not instal
 if importlib.util.find_spec("erlen_login") is None:  # pragma: no cover
     pytest.skip("erlen-login is not installed", allow_module_level=True)
 
-from erlen_login.testing import redis_server  # noqa: E402
-from erlen_login.testing import RedisUnavailable  # noqa: E402
 
 #: Seconds to wait for one event, one connection, the queue's subscribers.
 WAIT = 10.0
@@ -55,15 +48,6 @@ CONNECT_TRIES = 60
 CHANNEL = "flask-socketio"
 #: Failed logins allowed per account within the window (the stack test).
 LIMIT = 3
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> cabc.Iterator[str]:
-    try:
-        with redis_server() as server:
-            yield server.url
-    except RedisUnavailable as e:
-        require_server("redis-server", False, f"apt-get install redis-server ({e})")
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from demo_server import login
 from demo_server import run_cli
 from demo_server import start_demo
 from liveserver import LiveServer
-from liveserver import require_server
 from liveserver import StartServer
 
 pytestmark = [pytest.mark.server, pytest.mark.redis]
@@ -24,23 +23,12 @@ pytestmark = [pytest.mark.server, pytest.mark.redis]
 if importlib.util.find_spec("erlen_login") is None:  # pragma: no cover
     pytest.skip("erlen-login is not installed", allow_module_level=True)
 
-from erlen_login.testing import redis_server  # noqa: E402
-from erlen_login.testing import RedisUnavailable  # noqa: E402
 
 #: Failed logins allowed per account (and address) within the window.
 LIMIT = 4
 #: Requests sent, each on a new connection, after the limit is reached.
 AFTER_LIMIT = 6
 BOB = ("bob@example.com", "notes-bob")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> cabc.Iterator[str]:
-    try:
-        with redis_server() as server:
-            yield server.url
-    except RedisUnavailable as e:
-        require_server("redis-server", False, f"apt-get install redis-server ({e})")
 
 
 @pytest.fixture

@@ -32,10 +32,6 @@ from liveserver import Client
 from liveserver import LiveServer
 from liveserver import StartServer
 
-# Fixtures: a throwaway PostgreSQL server per run, and a new database per test.
-from erlen_sql.pytest_plugin import postgresql_database_url as postgresql_database_url
-from erlen_sql.pytest_plugin import postgresql_url as postgresql_url
-
 pytestmark = pytest.mark.server
 
 #: Seconds to wait for the workers, for the writers, for the server to recover.

@@ -18,6 +18,7 @@ import typing as t
 
 import pytest
 from liveserver import LiveServer
+from test_browser import backend as backend
 from test_browser import browser as browser
 from test_browser import chromium as chromium
 from test_browser import click_to_page

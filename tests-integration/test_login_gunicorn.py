@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from liveserver import Client
 from liveserver import LiveServer
-from liveserver import require_server
 from liveserver import server_starter
 
 pytestmark = [pytest.mark.server, pytest.mark.redis]
@@ -19,22 +18,11 @@ pytestmark = [pytest.mark.server, pytest.mark.redis]
 if importlib.util.find_spec("erlen_login") is None:  # pragma: no cover
     pytest.skip("erlen-login is not installed", allow_module_level=True)
 
-from erlen_login.testing import redis_server  # noqa: E402
-from erlen_login.testing import RedisUnavailable  # noqa: E402
 
 #: Rounds of two concurrent requests to /pid before giving up on seeing both workers.
 MAX_PID_ROUNDS = 5
 #: The accounts in the database; each test uses its own.
 USERS = ("alice", "bob", "carol", "dave", "erin")
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> cabc.Iterator[str]:
-    try:
-        with redis_server() as server:
-            yield server.url
-    except RedisUnavailable as e:
-        require_server("redis-server", False, f"apt-get install redis-server ({e})")
 
 
 @pytest.fixture(scope="module")

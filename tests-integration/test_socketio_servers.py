@@ -22,7 +22,6 @@ import json
 import os
 import queue
 import select
-import shutil
 import socket
 import subprocess
 import sys
@@ -99,31 +98,6 @@ def _answers(port: int) -> bool:
         return False
     finally:
         connection.close()
-
-
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> cabc.Iterator[str]:
-    """A throwaway redis-server on 127.0.0.1, no persistence."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    require_server(
-        "redis-server", os.path.exists(binary), "apt-get install redis-server"
-    )
-    pytest.importorskip("redis", reason="the redis client library is not installed")
-    port = free_port()
-    log = tmp_path_factory.mktemp("redis") / "redis.log"
-    command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
-
-    def pings() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    with _running([*command, "--appendonly", "no"], log, {}) as process:
-        _wait(process, log, pings)
-        yield f"redis://127.0.0.1:{port}/0"
 
 
 Serve = t.Callable[..., str]
