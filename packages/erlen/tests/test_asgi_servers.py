@@ -26,6 +26,7 @@ pytestmark = pytest.mark.server
 
 APP = """
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -44,6 +45,8 @@ def note(event):
 
 @app.before_serving
 async def started():
+    if os.environ.get("SRVAPP_FAIL_START"):
+        raise RuntimeError("cannot start: no database")
     state["started"] = True
     note("before_serving")
 
@@ -327,6 +330,21 @@ def test_lifespan_hooks_run_when_the_server_starts_and_stops(
     assert any_server.lifespan_log() == (
         started + stopped if any_server.asgi else []
     ), output
+
+
+@pytest.mark.parametrize("name", ASGI_SERVERS)
+def test_before_serving_that_raises_stops_the_server(tmp_path: Path, name: str) -> None:
+    _require(name)
+    (tmp_path / "srvapp.py").write_text(textwrap.dedent(APP))
+    proc = _start(
+        [name, *_command(name, _free_port())], tmp_path, SRVAPP_FAIL_START="1"
+    )
+    try:
+        proc.wait(30)  # the server exits (hypercorn with status 0, the others 1 or 3)
+    finally:
+        _stop(proc)
+    log = (tmp_path / "server.log").read_text(errors="replace")
+    assert "RuntimeError: cannot start: no database" in log
 
 
 def test_client_that_disconnects_mid_body(any_server: Served) -> None:
