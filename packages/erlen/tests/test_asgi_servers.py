@@ -144,6 +144,25 @@ async def close(code):
     await websocket.close(code, "bye")
 
 
+@app.websocket("/push-and-echo")
+async def push_and_echo():
+    # As in examples/websocket: a task sends what the queue holds while the
+    # handler receives, so a send and a receive both start the handshake.
+    queue = asyncio.Queue()
+
+    async def forward():
+        while True:
+            await websocket.send(await queue.get())
+
+    pushing = asyncio.create_task(forward())
+    queue.put_nowait("hello from the server")
+    try:
+        while True:
+            queue.put_nowait(f"echo: {await websocket.receive()}")
+    finally:
+        pushing.cancel()
+
+
 @app.websocket("/ticks")
 async def ticks():
     for i in range(200):  # never receives: only send can tell the client left
@@ -426,6 +445,26 @@ def test_websocket_client(server: Served) -> None:
         assert ws.recv(timeout=30) == "ada: b'\\x00\\x01'"
 
 
+def test_websocket_sending_from_a_task_while_receiving(
+    server: Served, request: pytest.FixtureRequest
+) -> None:
+    _known_defect(
+        request,
+        "granian",
+        "WebSocket.accept is not guarded: while the receive's accept awaits"
+        " granian's send, the task's send accepts again; granian refuses the"
+        " second websocket.accept (RuntimeError 'ASGI flow error: Connection"
+        " already upgraded') and closes the connection with 1011",
+    )
+    _require("websockets")
+    from websockets.sync.client import connect
+
+    with connect(f"ws://127.0.0.1:{server.port}/push-and-echo", open_timeout=30) as ws:
+        assert ws.recv(timeout=30) == "hello from the server"
+        ws.send("x")
+        assert ws.recv(timeout=30) == "echo: x"
+
+
 @pytest.mark.parametrize("code", [1000, 4001, 1011])
 def test_websocket_closed_by_the_handler(server: Served, code: int) -> None:
     _require("websockets")
@@ -444,22 +483,22 @@ def test_websocket_closed_by_the_handler(server: Served, code: int) -> None:
     assert paths == [f"/close/{code}"]
 
 
-def _uvicorn_send_error(request: pytest.FixtureRequest) -> None:
-    if request.node.callspec.params["server"] == "uvicorn":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="known defect: uvicorn's ClientDisconnected (an OSError) from"
-                " websocket.send is logged as the app's error; granian and hypercorn"
-                " drop the sends silently",
-            )
-        )
+def _known_defect(request: pytest.FixtureRequest, server: str, reason: str) -> None:
+    """Expect the test to fail under ``server``: a known defect (CHANGES.md, "Not yet")."""
+    if request.node.callspec.params["server"] == server:
+        marker = pytest.mark.xfail(strict=True, reason=f"known defect: {reason}")
+        request.applymarker(marker)
 
 
 def test_websocket_client_that_leaves_a_sending_handler(
     server: Served, request: pytest.FixtureRequest
 ) -> None:
-    _uvicorn_send_error(request)
+    _known_defect(
+        request,
+        "uvicorn",
+        "uvicorn's ClientDisconnected (an OSError) from websocket.send is logged"
+        " as the app's error; granian and hypercorn drop the sends silently",
+    )
     _require("websockets")
     from websockets.sync.client import connect
 
