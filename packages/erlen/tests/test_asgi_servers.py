@@ -104,6 +104,12 @@ def show_state():
     return state
 
 
+@app.post("/state/clear")
+def clear_state():
+    state["closed"].clear()
+    return ""
+
+
 @app.route("/stream")
 def stream():
     return erlen.Response(f"{i}," for i in range(3))
@@ -315,6 +321,18 @@ def get(
         conn.close()
 
 
+def state_once(port: int, key: str) -> t.Any:
+    """The app's ``state[key]`` once it is not empty (it is filled after the
+    answer the client saw), polling every 0.1 s for at most 30 s."""
+    value: t.Any = None
+    for _ in range(300):
+        value = json.loads(get(port, "/state")[2])[key]
+        if value:
+            break
+        time.sleep(0.1)
+    return value
+
+
 def test_http_requests(any_server: Served) -> None:
     port = any_server.port
     assert get(port, "/?n=1")[2] == b"hello 1"
@@ -399,13 +417,8 @@ def test_stream_stops_when_the_client_leaves(any_server: Served) -> None:
             )
             with sock.makefile("rb") as answer:
                 assert answer.readline().startswith(b"HTTP/1.1 200 ")
-        closed: list[str] = []
-        for _ in range(300):  # every 0.1 s: at most 30 s
-            closed = json.loads(get(any_server.port, "/state")[2])["closed"]
-            if kind in closed:
-                break
-            time.sleep(0.1)
-        assert kind in closed
+        assert state_once(any_server.port, "closed") == [kind]
+        get(any_server.port, "/state/clear", "POST")
 
 
 def test_client_that_trickles_its_body_gets_408(server: Served) -> None:
@@ -479,8 +492,7 @@ def test_websocket_closed_by_the_handler(server: Served, code: int) -> None:
     assert closed.value.rcvd.code == code
     if code == 1011:  # an error in the handler: logged, and 1011 to the client
         assert "RuntimeError: the handler failed" in server.log()
-    paths = json.loads(get(server.port, "/state")[2])["sockets_ended"]
-    assert paths == [f"/close/{code}"]
+    assert state_once(server.port, "sockets_ended") == [f"/close/{code}"]
 
 
 def _known_defect(request: pytest.FixtureRequest, server: str, reason: str) -> None:
@@ -505,13 +517,8 @@ def test_websocket_client_that_leaves_a_sending_handler(
     with connect(f"ws://127.0.0.1:{server.port}/ticks", open_timeout=30) as ws:
         assert ws.recv(timeout=30) == "0"
         ws.socket.shutdown(socket.SHUT_RDWR)  # leave without a closing handshake
-    ended: list[str] = []
-    for _ in range(300):  # every 0.1 s: at most 30 s (the handler sends for 2 s)
-        ended = json.loads(get(server.port, "/state")[2])["sockets_ended"]
-        if ended:
-            break
-        time.sleep(0.1)
-    assert ended == ["/ticks"]
+    # The handler ends when a send fails, or after its 200 sends (2 s).
+    assert state_once(server.port, "sockets_ended") == ["/ticks"]
     # The client leaving is not the app's error.
     assert "Traceback" not in server.log()
 
