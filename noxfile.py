@@ -64,7 +64,7 @@ RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
 PYRIGHT = "pyright==1.1.414"
 TEST_TOOLS = ("pytest", "coverage[toml]")
-SERVER_TOOLS = ("gunicorn", "uvicorn", "hypercorn", "websockets")
+SERVER_TOOLS = ("gunicorn", "uvicorn", "hypercorn", "granian", "websockets")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -91,20 +91,34 @@ def test_factory_rejects_an_empty_name_on_the_same_page(factory: LiveServer) -> 
     assert '<form method="post">' in reply.text
 
 
+#: How each ASGI server serves ``app:app`` on 127.0.0.1 and a ``{port}``.
+ASGI_COMMANDS = {
+    "uvicorn": ["uvicorn", "--host", "127.0.0.1", "--port", "{port}", "app:app"],
+    "granian": ["granian", "--interface", "asgi", "--host", "127.0.0.1"]
+    + ["--port", "{port}", "app:app"],
+}
+
+
 @contextlib.contextmanager
-def _uvicorn(folder: Path, tmp_path: Path) -> cabc.Iterator[int]:
-    """Serve ``folder``'s ``app:app`` with uvicorn (an ASGI server); yield its port."""
+def _asgi_server(
+    folder: Path, tmp_path: Path, server: str = "uvicorn"
+) -> cabc.Iterator[int]:
+    """Serve ``folder``'s ``app:app`` with ``server`` (uvicorn or granian); yield its port."""
     require_server(
-        "uvicorn",
-        importlib.util.find_spec("uvicorn") is not None,
-        "python -m pip install 'erlen[asgi]'",
+        server,
+        importlib.util.find_spec(server) is not None,
+        "python -m pip install 'erlen[asgi]'"
+        if server == "uvicorn"
+        else f"python -m pip install {server}",
     )
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    log = (tmp_path / "uvicorn.log").open("wb")
+    command = [arg.format(port=port) for arg in ASGI_COMMANDS[server]]
+    log_path = tmp_path / f"{server}.log"
+    log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port)],
+        [sys.executable, "-m", *command],
         cwd=folder,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -112,12 +126,12 @@ def _uvicorn(folder: Path, tmp_path: Path) -> cabc.Iterator[int]:
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert process.poll() is None, (tmp_path / "uvicorn.log").read_text()
+            assert process.poll() is None, log_path.read_text()
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert time.monotonic() < deadline, "uvicorn did not start"
+                assert time.monotonic() < deadline, f"{server} did not start"
                 time.sleep(0.05)
         yield port
     finally:
@@ -126,10 +140,12 @@ def _uvicorn(folder: Path, tmp_path: Path) -> cabc.Iterator[int]:
         log.close()
 
 
-@pytest.fixture
-def websocket_example(tmp_path: Path) -> cabc.Iterator[int]:
-    """The websocket example under uvicorn (an ASGI server); yields its port."""
-    with _uvicorn(EXAMPLES / "websocket", tmp_path) as port:
+@pytest.fixture(params=list(ASGI_COMMANDS))
+def websocket_example(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> cabc.Iterator[int]:
+    """The websocket example under uvicorn and under granian; yields its port."""
+    with _asgi_server(EXAMPLES / "websocket", tmp_path, request.param) as port:
         yield port
 
 
@@ -159,7 +175,7 @@ def test_websocket_chat_broadcasts(websocket_example: int) -> None:
 @pytest.fixture
 def chat_example(tmp_path: Path) -> cabc.Iterator[int]:
     """The Socket.IO chat example under uvicorn; yields its port."""
-    with _uvicorn(EXAMPLES / "chat", tmp_path) as port:
+    with _asgi_server(EXAMPLES / "chat", tmp_path) as port:
         yield port
 
 

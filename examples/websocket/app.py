@@ -32,6 +32,9 @@ async def health() -> dict[str, int]:
 @app.websocket("/chat")
 async def chat() -> None:
     name = websocket.args.get("name", "guest")[:20] or "guest"
+    # Accept before the forwarding task can send: the task's first send and
+    # this handler's first receive would otherwise both start the handshake.
+    await websocket.accept()
     queue: asyncio.Queue[str] = asyncio.Queue()
     listeners.add(queue)
     forward = asyncio.create_task(_forward(queue))
