@@ -458,17 +458,7 @@ def test_websocket_client(server: Served) -> None:
         assert ws.recv(timeout=30) == "ada: b'\\x00\\x01'"
 
 
-def test_websocket_sending_from_a_task_while_receiving(
-    server: Served, request: pytest.FixtureRequest
-) -> None:
-    _known_defect(
-        request,
-        "granian",
-        "WebSocket.accept is not guarded: while the receive's accept awaits"
-        " granian's send, the task's send accepts again; granian refuses the"
-        " second websocket.accept (RuntimeError 'ASGI flow error: Connection"
-        " already upgraded') and closes the connection with 1011",
-    )
+def test_websocket_sending_from_a_task_while_receiving(server: Served) -> None:
     _require("websockets")
     from websockets.sync.client import connect
 
@@ -495,22 +485,7 @@ def test_websocket_closed_by_the_handler(server: Served, code: int) -> None:
     assert state_once(server.port, "sockets_ended") == [f"/close/{code}"]
 
 
-def _known_defect(request: pytest.FixtureRequest, server: str, reason: str) -> None:
-    """Expect the test to fail under ``server``: a known defect (CHANGES.md, "Not yet")."""
-    if request.node.callspec.params["server"] == server:
-        marker = pytest.mark.xfail(strict=True, reason=f"known defect: {reason}")
-        request.applymarker(marker)
-
-
-def test_websocket_client_that_leaves_a_sending_handler(
-    server: Served, request: pytest.FixtureRequest
-) -> None:
-    _known_defect(
-        request,
-        "uvicorn",
-        "uvicorn's ClientDisconnected (an OSError) from websocket.send is logged"
-        " as the app's error; granian and hypercorn drop the sends silently",
-    )
+def test_websocket_client_that_leaves_a_sending_handler(server: Served) -> None:
     _require("websockets")
     from websockets.sync.client import connect
 

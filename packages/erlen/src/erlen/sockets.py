@@ -17,6 +17,7 @@ request's teardown. Under a WSGI server the route answers 426.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import sys
@@ -30,6 +31,7 @@ from werkzeug.local import LocalProxy
 from .asgi import _Edge
 from .asgi import build_environ
 from .asgi import call_hook
+from .asgi import Message
 from .globals import _cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -94,6 +96,9 @@ class WebSocket:
         self._connected = False
         self.accepted = False
         self.closed = False
+        #: Held while accepting: a task's first send and the route's first
+        #: receive must not both send ``websocket.accept``.
+        self._handshake = asyncio.Lock()
         self.max_message_size: int | None = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
         self.idle_timeout: float | None = app.config["WEBSOCKET_IDLE_TIMEOUT"]
 
@@ -142,15 +147,30 @@ class WebSocket:
         """Accept the connection, optionally choosing a subprotocol and adding headers."""
         if self.accepted:
             return
-        await self._connect()
-        await self._send(
-            {
-                "type": "websocket.accept",
-                "subprotocol": subprotocol,
-                "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
-            }
-        )
-        self.accepted = True
+        async with self._handshake:
+            if self.accepted:  # another task accepted while this one waited
+                return
+            await self._connect()
+            await self._send_or_disconnect(
+                {
+                    "type": "websocket.accept",
+                    "subprotocol": subprotocol,
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers],
+                }
+            )
+            self.accepted = True
+
+    async def _send_or_disconnect(self, message: Message) -> None:
+        """Send ``message``; a client that left is :exc:`WebSocketDisconnect` (1006).
+
+        Servers tell of it in their own way when the app sends: uvicorn raises
+        its ``ClientDisconnected``, an :exc:`OSError`.
+        """
+        try:
+            await self._send(message)
+        except OSError as e:
+            self.closed = True
+            raise WebSocketDisconnect(1006, "The client left.") from e
 
     async def receive(self) -> str | bytes:
         """Wait for the next message; :exc:`WebSocketDisconnect` when the connection ends."""
@@ -184,9 +204,11 @@ class WebSocket:
             raise WebSocketDisconnect(1006, "The connection is closed.")
         await self.accept()
         if isinstance(data, str):
-            await self._send({"type": "websocket.send", "text": data})
+            await self._send_or_disconnect({"type": "websocket.send", "text": data})
         else:
-            await self._send({"type": "websocket.send", "bytes": bytes(data)})
+            await self._send_or_disconnect(
+                {"type": "websocket.send", "bytes": bytes(data)}
+            )
 
     async def receive_json(self) -> t.Any:
         """Receive a message and parse it as JSON with the app's provider."""
@@ -206,7 +228,10 @@ class WebSocket:
                 await self._connect()
             except WebSocketDisconnect:
                 return
-        await self._send({"type": "websocket.close", "code": code, "reason": reason})
+        with contextlib.suppress(OSError):  # the client left already
+            await self._send(
+                {"type": "websocket.close", "code": code, "reason": reason}
+            )
 
 
 _cv_websocket: contextvars.ContextVar[WebSocket] = contextvars.ContextVar(
