@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import importlib.metadata
 import os
 import random
 import statistics
@@ -340,6 +341,16 @@ def measure(quick: bool, with_servers: bool = True) -> AsgiData:
     return data
 
 
+def _versions() -> str:
+    found = []
+    for dist in ("starlette", "fastapi", "quart", "uvicorn", "websockets", "uvloop"):
+        try:
+            found.append(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{dist} not installed")
+    return ", ".join(found)
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
@@ -348,6 +359,7 @@ def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -
     """The report's ASGI section, in markdown."""
     names = [n for n in ASGI_APPS if n not in data.unavailable]
     lines = ["", "## ASGI: erlen beside Starlette, FastAPI and Quart", ""]
+    lines += [f"Versions: {_versions()}.", ""]
     lines.append(
         "In-process: µs per request, `await app(scope, receive, send)` on one"
         " loop (lower is better); `ws echo`: µs per WebSocket round trip."
