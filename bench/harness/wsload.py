@@ -3,8 +3,9 @@
 ``CONNECTIONS`` connections are opened first; then each sends one text message,
 waits for its echo and checks it, over and over, until ``seconds`` pass or
 ``LIMIT`` round trips are done in all. The figure is round trips per second.
-Every wait is bounded (open, receive, close); any failure or wrong echo raises
-``RuntimeError``. Runs on uvloop when it is installed (as uvicorn does), so the
+Every wait is bounded (opening and closing each connection by ``TIMEOUT``,
+the echo loops together by ``seconds + 2 * TIMEOUT``); any failure or wrong
+echo raises ``RuntimeError``. Runs on uvloop when it is installed (as uvicorn does), so the
 client costs the shared cores as little as a Python client can.
 """
 
@@ -25,12 +26,13 @@ TIMEOUT = 5.0
 MESSAGE = "echo-0123456789"  # a short chat-like text frame, suffixed per round trip
 
 
-def _runner() -> asyncio.Runner:
+def _new_loop() -> asyncio.AbstractEventLoop:
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvicorn[standard] brings it
-        return asyncio.Runner()
-    return asyncio.Runner(loop_factory=uvloop.new_event_loop)
+        return asyncio.new_event_loop()
+    loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+    return loop
 
 
 async def _open(url: str) -> ClientConnection:
@@ -46,7 +48,7 @@ async def _echo_loop(
     while time.monotonic() < deadline and counts["done"] < LIMIT:
         message = f"{MESSAGE}-{counts['done']}"
         await ws.send(message)
-        reply = await asyncio.wait_for(ws.recv(), TIMEOUT)
+        reply = await ws.recv()  # bounded by the wait in _run
         if reply != message:
             raise RuntimeError(f"wrong echo {reply!r} for {message!r}")
         counts["done"] += 1
@@ -60,11 +62,21 @@ async def _run(url: str, seconds: float, connections: int) -> float:
         counts = {"done": 0}
         started = time.monotonic()
         deadline = started + seconds
-        await asyncio.wait_for(
-            asyncio.gather(*(_echo_loop(ws, deadline, counts) for ws in sockets)),
-            seconds + TIMEOUT * 2,
+        tasks = [
+            asyncio.ensure_future(_echo_loop(ws, deadline, counts)) for ws in sockets
+        ]
+        done, pending = await asyncio.wait(
+            tasks, timeout=seconds + TIMEOUT * 2, return_when=asyncio.FIRST_EXCEPTION
         )
-        return counts["done"] / (time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in done:
+            task.result()  # the first failure, if any
+        if pending:
+            raise RuntimeError(f"echo loops still running after {elapsed:.0f} s")
+        return counts["done"] / elapsed
     finally:
         for ws in sockets:
             await ws.close()
@@ -81,11 +93,14 @@ def echo_rate(
     :raises RuntimeError: a connection failed, timed out or echoed wrongly.
     """
     url = f"ws://127.0.0.1:{port}{path}"
+    loop = _new_loop()
     try:
-        with _runner() as runner:
-            return runner.run(_run(url, seconds, connections))
+        return loop.run_until_complete(_run(url, seconds, connections))
     except (OSError, TimeoutError, WebSocketException) as e:
         raise RuntimeError(f"WebSocket echo failed: {type(e).__name__}: {e}") from e
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 def check(port: int, path: str = "/ws") -> str | None:
