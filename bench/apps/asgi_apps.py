@@ -1,9 +1,11 @@
 """The ASGI apps: erlen's ASGI entry beside Starlette, FastAPI and Quart.
 
 Each ``create_<name>()`` returns an ASGI 3 app with ``async`` endpoints for
-hello, json, params, routes1/routes1000 and form (the same responses as the
-WSGI apps, checked by the same :mod:`apps.common` checks) and a WebSocket echo
-at ``/ws``. ``uvicorn apps.asgi_apps:app`` serves the one named by
+hello, json, params, routes1/routes1000, form and session (the same responses
+as the WSGI apps, checked by the same :mod:`apps.common` checks) and a WebSocket
+echo at ``/ws``. The session is each framework's own signed cookie (Starlette's
+and FastAPI's ``SessionMiddleware``), keyed with ``common.SECRET_KEY``: read one
+counter, write it back, send the cookie. ``uvicorn apps.asgi_apps:app`` serves the one named by
 ``BENCH_ASGI_APP``.
 """
 
@@ -21,6 +23,7 @@ def create_erlen() -> t.Any:
     import erlen
 
     app = erlen.Erlen("bench_asgi")
+    app.config["SECRET_KEY"] = common.SECRET_KEY
 
     @app.get("/")
     async def hello() -> str:
@@ -37,6 +40,12 @@ def create_erlen() -> t.Any:
     @app.post("/form")
     async def form() -> dict[str, t.Any]:
         return common.form_result(erlen.request.form)
+
+    @app.get("/session")
+    async def session() -> str:
+        count = int(erlen.session.get("count", 0)) + 1
+        erlen.session["count"] = count
+        return common.session_text(count)
 
     for i in range(common.ROUTE_COUNT):
 
@@ -55,6 +64,8 @@ def create_erlen() -> t.Any:
 
 def create_starlette() -> t.Any:
     from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.sessions import SessionMiddleware
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.responses import PlainTextResponse
@@ -77,6 +88,11 @@ def create_starlette() -> t.Any:
         data = await request.form()
         return JSONResponse(common.form_result({k: str(v) for k, v in data.items()}))
 
+    async def session(request: Request) -> PlainTextResponse:
+        count = int(request.session.get("count", 0)) + 1
+        request.session["count"] = count
+        return PlainTextResponse(common.session_text(count))
+
     def make_route(i: int) -> t.Any:
         async def route(request: Request) -> PlainTextResponse:
             return PlainTextResponse(
@@ -98,13 +114,21 @@ def create_starlette() -> t.Any:
         Route("/json", json_),
         Route("/users/{user_id:int}/posts/{slug}", params),
         Route("/form", form, methods=["POST"]),
+        Route("/session", session),
         WebSocketRoute("/ws", ws),
         *(
             Route(f"{common.route_rule_prefix(i)}/{{n:int}}", make_route(i))
             for i in range(common.ROUTE_COUNT)
         ),
     ]
-    return Starlette(routes=routes)
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=common.SECRET_KEY,
+            session_cookie=common.SESSION_COOKIE,
+        )
+    ]
+    return Starlette(routes=routes, middleware=middleware)
 
 
 def create_fastapi() -> t.Any:
@@ -113,8 +137,15 @@ def create_fastapi() -> t.Any:
     from fastapi import WebSocket
     from fastapi import WebSocketDisconnect
     from fastapi.responses import HTMLResponse
+    from fastapi.responses import PlainTextResponse
+    from starlette.middleware.sessions import SessionMiddleware
 
     app = FastAPI()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=common.SECRET_KEY,
+        session_cookie=common.SESSION_COOKIE,
+    )
 
     @app.get("/", response_class=HTMLResponse)
     async def hello() -> str:
@@ -132,6 +163,12 @@ def create_fastapi() -> t.Any:
     async def form(request: Request) -> dict[str, t.Any]:
         data = await request.form()
         return common.form_result({k: str(v) for k, v in data.items()})
+
+    @app.get("/session", response_class=PlainTextResponse)
+    async def session(request: Request) -> str:
+        count = int(request.session.get("count", 0)) + 1
+        request.session["count"] = count
+        return common.session_text(count)
 
     @app.websocket("/ws")
     async def ws(websocket: WebSocket) -> None:
@@ -155,6 +192,7 @@ def create_quart() -> t.Any:
     import quart
 
     app = quart.Quart("bench_quart")
+    app.secret_key = common.SECRET_KEY
 
     @app.get("/")
     async def hello() -> str:
@@ -171,6 +209,12 @@ def create_quart() -> t.Any:
     @app.post("/form")
     async def form() -> dict[str, t.Any]:
         return common.form_result(await quart.request.form)
+
+    @app.get("/session")
+    async def session() -> str:
+        count = int(quart.session.get("count", 0)) + 1
+        quart.session["count"] = count
+        return common.session_text(count)
 
     @app.websocket("/ws")
     async def ws() -> None:

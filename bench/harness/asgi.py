@@ -2,15 +2,20 @@
 
 In-process: microseconds per request, each an ``await app(scope, receive,
 send)`` on one event loop (median over rounds of batches, apps interleaved),
-and per WebSocket echo round trip on an open connection. Under uvicorn: requests
-per second with ``servers.WORKERS`` workers per app, load from wrk or the
-Python generator. Every app's answers are checked first; an app that is not
-installed or answers wrongly is reported, not measured.
+and per WebSocket echo round trip on an open connection. Under uvicorn (all apps
+started at once, ``servers.WORKERS`` workers each): requests per second from wrk
+or the Python generator, and WebSocket echo round trips per second from a
+bounded ``websockets`` client (:mod:`harness.wsload`), runs interleaved across
+apps. Every app's answers are checked first, in-process and through its server
+(the ``session`` request sends back the cookie a first request got); an app
+that is not installed or answers wrongly is reported, not measured.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.client
+import importlib.metadata
 import os
 import random
 import statistics
@@ -26,9 +31,11 @@ from apps import common
 from apps.asgi_apps import ASGI_APPS
 from apps.asgi_apps import create
 from harness import servers
+from harness import wsload
 
-ENDPOINTS = ("hello", "json", "params", "routes1", "routes1000", "form")
-SERVER_ENDPOINTS = ("hello", "json", "params")
+ENDPOINTS = ("hello", "json", "params", "routes1", "routes1000", "form", "session")
+SERVER_ENDPOINTS = ("hello", "json", "params", "routes1000", "form", "session")
+WS_ECHO = "ws echo"
 
 
 @dataclass
@@ -41,11 +48,14 @@ class AsgiData:
     ws_us: dict[str, float] = field(default_factory=dict)
     rps: dict[tuple[str, str], float] = field(default_factory=dict)
     rate_errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    server_settings: str = ""
 
 
-def _scope(endpoint: common.Endpoint) -> dict[str, t.Any]:
+def _scope(endpoint: common.Endpoint, cookie: str | None = None) -> dict[str, t.Any]:
     path, _, query = endpoint.path.partition("?")
     headers = [(b"host", b"127.0.0.1")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
     if endpoint.content_type:
         headers.append((b"content-type", endpoint.content_type.encode()))
     if endpoint.body:
@@ -122,19 +132,54 @@ async def _echo(app: t.Any, count: int) -> float:
     return elapsed
 
 
+def _cookie(headers: list[tuple[str, str]]) -> str | None:
+    """Return ``name=value`` of the session cookie in ``headers``, if any."""
+    prefix = f"{common.SESSION_COOKIE}="
+    for key, value in headers:
+        if key.lower() == "set-cookie" and value.startswith(prefix):
+            return value.split(";", 1)[0]
+    return None
+
+
+async def _prepare(
+    app: t.Any, endpoint: common.Endpoint
+) -> tuple[dict[str, t.Any], str | None]:
+    """Return the scope measured for ``endpoint`` and the cookie it carries.
+
+    For ``session`` a first request gets the cookie, which the measured requests
+    send back (they all answer ``count=2``).
+
+    :raises ValueError: a wrong answer; the message says how.
+    """
+    cookie = None
+    if endpoint.uses_session:
+        status, headers, body = await _request(app, _scope(endpoint), endpoint.body)
+        problem = common.FIRST_SESSION_CHECK(status, headers, body)
+        if problem is not None:
+            raise ValueError(f"first request: {problem}")
+        cookie = _cookie(headers)
+    scope = _scope(endpoint, cookie)
+    problem = endpoint.check(*await _request(app, scope, endpoint.body))
+    if problem is not None:
+        raise ValueError(problem)
+    return scope, cookie
+
+
 async def _inproc(
-    apps: dict[str, t.Any], data: AsgiData, rounds: int, batch: int
+    apps: dict[str, t.Any],
+    scopes: dict[tuple[str, str], dict[str, t.Any]],
+    data: AsgiData,
+    rounds: int,
+    batch: int,
 ) -> None:
-    pairs = [
-        (name, e) for name in apps for e in ENDPOINTS if (name, e) not in data.problems
-    ]
+    pairs = list(scopes)
     samples: dict[tuple[str, str], list[float]] = {p: [] for p in pairs}
     for _ in range(rounds):
         random.shuffle(pairs)
         for name, e in pairs:
-            endpoint = common.ENDPOINTS_BY_NAME[e]
+            body = common.ENDPOINTS_BY_NAME[e].body
             samples[(name, e)].append(
-                await _batch(apps[name], _scope(endpoint), endpoint.body, batch)
+                await _batch(apps[name], scopes[(name, e)], body, batch)
             )
     for pair, values in samples.items():
         data.inproc_us[pair] = statistics.median(values) * 1e6
@@ -144,42 +189,117 @@ async def _inproc(
                 statistics.median([await _echo(app, batch * 2) for _ in range(5)]) * 1e6
             )
         except Exception as e:  # noqa: BLE001 - reported, not fatal
-            data.problems[(name, "ws echo")] = f"{type(e).__name__}: {e}"
+            data.problems[(name, WS_ECHO)] = f"{type(e).__name__}: {e}"
 
 
-def _uvicorn(name: str, data: AsgiData, seconds: float, rounds: int) -> None:
+def _start_uvicorn(name: str) -> servers.Server:
     port = servers.free_port()
     env = {**os.environ, "BENCH_ASGI_APP": name}
     env["PYTHONPATH"] = servers.BENCH_DIR + os.pathsep + env.get("PYTHONPATH", "")
     log = tempfile.TemporaryFile()
     command = [sys.executable, "-m", "uvicorn", "apps.asgi_apps:app"]
-    command += ["--port", str(port), "--workers", str(servers.WORKERS)]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    command += ["--workers", str(servers.WORKERS)]
     command += ["--log-level", "warning", "--no-access-log"]
     process = subprocess.Popen(
         command,
         cwd=servers.BENCH_DIR,
         env=env,
+        stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    server = servers.Server(name, "uvicorn", port, process, log)
+    return servers.Server(name, "uvicorn", port, process, log)
+
+
+def _check_server(server: servers.Server) -> None:
+    """Check every endpoint and the echo through ``server``; keep session cookies.
+
+    Sets ``server.error`` at the first problem.
+    """
+    servers.wait_ready(server, common.ENDPOINTS_BY_NAME["hello"])
+    for e in SERVER_ENDPOINTS:
+        if server.error is not None:
+            return
+        endpoint = common.ENDPOINTS_BY_NAME[e]
+        try:
+            cookie = None
+            if endpoint.uses_session:
+                first = servers.fetch(server.port, endpoint)
+                problem = common.FIRST_SESSION_CHECK(*first)
+                if problem is not None:
+                    server.error = f"{e}: first request: {problem}"
+                    return
+                cookie = _cookie(first[1])
+                if cookie is not None:
+                    server.cookies[e] = cookie
+            problem = endpoint.check(*servers.fetch(server.port, endpoint, cookie))
+        except (OSError, http.client.HTTPException) as err:
+            problem = f"{type(err).__name__}: {err}"
+        if problem is not None:
+            server.error = f"{e}: {problem}"
+    if server.error is None:
+        problem = wsload.check(server.port)
+        if problem is not None:
+            server.error = f"{WS_ECHO}: {problem}"
+
+
+def _load(server: servers.Server, e: str, seconds: float) -> float:
+    """Return requests/s (echo round trips/s for ``ws echo``) on one endpoint."""
+    if e == WS_ECHO:
+        return wsload.echo_rate(server.port, seconds)
+    endpoint = common.ENDPOINTS_BY_NAME[e]
+    headers = {}
+    if endpoint.content_type:
+        headers["Content-Type"] = endpoint.content_type
+    if e in server.cookies:
+        headers["Cookie"] = server.cookies[e]
+    return servers.load(
+        server.port, endpoint.path, seconds, endpoint.method, endpoint.body, headers
+    )
+
+
+def _uvicorn(
+    names: t.Sequence[str], data: AsgiData, seconds: float, rounds: int
+) -> None:
+    """Serve every app under uvicorn at once and load them in shuffled turns."""
+    started: list[servers.Server] = []
+    measured = (*SERVER_ENDPOINTS, WS_ECHO)
+    samples: dict[tuple[str, str], list[float]] = {}
     try:
-        servers.wait_ready(server, common.ENDPOINTS_BY_NAME["hello"])
-        for e in SERVER_ENDPOINTS:
+        for name in names:
+            started.append(_start_uvicorn(name))
+        for server in started:
+            _check_server(server)
+            if server.error is None:
+                try:
+                    servers.load(server.port, "/", 1.0)  # warm-up
+                except (RuntimeError, OSError, subprocess.SubprocessError) as err:
+                    server.error = f"warm-up failed: {err}"
             if server.error is not None:
-                data.rate_errors[(name, e)] = server.error
-                continue
-            path = common.ENDPOINTS_BY_NAME[e].path
-            try:
-                servers.load(port, path, 1.0)  # warm-up
-                data.rps[(name, e)] = statistics.median(
-                    servers.load(port, path, seconds) for _ in range(rounds)
-                )
-            except RuntimeError as err:
-                data.rate_errors[(name, e)] = str(err)
+                for e in measured:
+                    data.rate_errors[(server.app, e)] = server.error
+        for _ in range(rounds):
+            for e in measured:
+                order = [s for s in started if s.error is None]
+                random.shuffle(order)
+                for server in order:
+                    key = (server.app, e)
+                    if key in data.rate_errors:
+                        continue
+                    try:
+                        samples.setdefault(key, []).append(_load(server, e, seconds))
+                    except (RuntimeError, OSError, subprocess.SubprocessError) as err:
+                        data.rate_errors[key] = str(err)
     finally:
-        server.stop()
+        for server in started:
+            server.stop()
+    for key, values in samples.items():
+        if key not in data.rate_errors:
+            data.rps[key] = statistics.median(values)
+            shown = f"{data.rps[key]:,.0f}/s"
+            print(f"  uvicorn {key[0]} {key[1]}: {shown}", file=sys.stderr, flush=True)
 
 
 def measure(quick: bool, with_servers: bool = True) -> AsgiData:
@@ -193,25 +313,42 @@ def measure(quick: bool, with_servers: bool = True) -> AsgiData:
             data.unavailable[name] = f"not installed ({e.name})"
 
     async def run() -> None:
+        scopes: dict[tuple[str, str], dict[str, t.Any]] = {}
         for name, app in apps.items():
             for e in ENDPOINTS:
-                endpoint = common.ENDPOINTS_BY_NAME[e]
                 try:
-                    status, headers, body = await _request(
-                        app, _scope(endpoint), endpoint.body
+                    scopes[(name, e)], _ = await _prepare(
+                        app, common.ENDPOINTS_BY_NAME[e]
                     )
-                    problem = endpoint.check(status, headers, body)
                 except Exception as err:  # noqa: BLE001 - reported, not fatal
-                    problem = f"{type(err).__name__}: {err}"
-                if problem is not None:
-                    data.problems[(name, e)] = problem
-        await _inproc(apps, data, 5 if quick else 15, 100 if quick else 300)
+                    data.problems[(name, e)] = f"{type(err).__name__}: {err}"
+        await _inproc(apps, scopes, data, 5 if quick else 15, 100 if quick else 300)
 
     asyncio.run(run())
     if with_servers:
-        for name in apps:
-            _uvicorn(name, data, 2.0 if quick else 3.0, 1 if quick else 3)
+        # Quick: one run of 1 s per app and endpoint after one 1 s warm-up per
+        # server, which keeps measure 6 at its former length with twice the rows.
+        seconds, rounds = (1.0, 1) if quick else (3.0, 3)
+        data.server_settings = (
+            f"uvicorn, {servers.WORKERS} workers per app, all apps started at once;"
+            f" HTTP load from {servers.load_generator()} with"
+            f" {servers.CONNECTIONS} connections; `{WS_ECHO}`: {servers.CONNECTIONS}"
+            " connections from a Python `websockets` client on uvloop, each sending"
+            " one text message and awaiting its echo, without compression; median"
+            f" of {rounds} run(s) of {seconds:.0f} s, interleaved across apps."
+        )
+        _uvicorn(list(apps), data, seconds, rounds)
     return data
+
+
+def _versions() -> str:
+    found = []
+    for dist in ("starlette", "fastapi", "quart", "uvicorn", "websockets", "uvloop"):
+        try:
+            found.append(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{dist} not installed")
+    return ", ".join(found)
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -222,6 +359,7 @@ def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -
     """The report's ASGI section, in markdown."""
     names = [n for n in ASGI_APPS if n not in data.unavailable]
     lines = ["", "## ASGI: erlen beside Starlette, FastAPI and Quart", ""]
+    lines += [f"Versions: {_versions()}.", ""]
     lines.append(
         "In-process: µs per request, `await app(scope, receive, send)` on one"
         " loop (lower is better); `ws echo`: µs per WebSocket round trip."
@@ -230,15 +368,15 @@ def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -
     header = ["endpoint", *names, "erlen / fastapi"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
-    for e in (*ENDPOINTS, "ws echo"):
+    for e in (*ENDPOINTS, WS_ECHO):
         row = [e]
         for n in names:
-            if e == "ws echo":
+            if e == WS_ECHO:
                 value = data.ws_us.get(n)
             else:
                 value = data.inproc_us.get((n, e))
             row.append(_fmt(value))
-        if e == "ws echo":
+        if e == WS_ECHO:
             er, fa = data.ws_us.get("erlen"), data.ws_us.get("fastapi")
         else:
             er, fa = (
@@ -250,15 +388,18 @@ def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -
     if data.rps or data.rate_errors:
         lines += [
             "",
-            f"Under uvicorn ({servers.WORKERS} workers): requests/s (higher is better).",
+            "Under uvicorn: requests/s; `ws echo`: WebSocket echo round trips/s"
+            " (higher is better).",
             "",
         ]
+        if data.server_settings:
+            lines += [data.server_settings, ""]
         header = ["endpoint", *names, "erlen / fastapi"]
         if flask_gunicorn_rps:
             header.append("erlen / flask (gunicorn)")
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "---|" * len(header))
-        for e in SERVER_ENDPOINTS:
+        for e in (*SERVER_ENDPOINTS, WS_ECHO):
             row = [e, *(_fmt(data.rps.get((n, e)), 0) for n in names)]
             er, fa = data.rps.get(("erlen", e)), data.rps.get(("fastapi", e))
             row.append(_fmt(er / fa, 2) if er and fa else "n/a")

@@ -209,18 +209,42 @@ _RPS = re.compile(r"Requests/sec:\s*([0-9.]+)")
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s*(\d+)")
 
 
-def run_wrk(wrk: str, url: str, seconds: float) -> float:
+def _wrk_script(method: str, body: bytes) -> str:
+    """Return a wrk Lua script that sends ``method`` with ``body`` (bytes escaped)."""
+    escaped = "".join(f"\\{b:03d}" for b in body)
+    return f'wrk.method = "{method}"\nwrk.body = "{escaped}"\n'
+
+
+def run_wrk(
+    wrk: str,
+    url: str,
+    seconds: float,
+    method: str = "GET",
+    body: bytes = b"",
+    headers: t.Mapping[str, str] | None = None,
+) -> float:
     """Return requests/s that ``wrk`` measured against ``url`` for ``seconds``.
+
+    A method other than GET or a body goes through a small Lua script; headers
+    (a cookie, a content type) through ``-H``.
 
     :raises RuntimeError: wrk failed or saw non-2xx answers.
     """
     duration = max(1, round(seconds))
-    proc = subprocess.run(
-        [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", url],
-        capture_output=True,
-        text=True,
-        timeout=duration + 30,
-    )
+    command = [wrk, "-t1", f"-c{CONNECTIONS}", f"-d{duration}s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        if method != "GET" or body:
+            script.write(_wrk_script(method, body))
+            script.flush()
+            command += ["-s", script.name]
+        proc = subprocess.run(
+            [*command, url],
+            capture_output=True,
+            text=True,
+            timeout=duration + 30,
+        )
     match = _RPS.search(proc.stdout)
     if proc.returncode != 0 or match is None:
         raise RuntimeError(f"wrk failed: {proc.stdout.strip()} {proc.stderr.strip()}")
@@ -230,10 +254,17 @@ def run_wrk(wrk: str, url: str, seconds: float) -> float:
     return float(match.group(1))
 
 
-def run_python_load(port: int, path: str, seconds: float) -> float:
+def run_python_load(
+    port: int,
+    path: str,
+    seconds: float,
+    method: str = "GET",
+    body: bytes = b"",
+    headers: t.Mapping[str, str] | None = None,
+) -> float:
     """Return requests/s from a bounded Python load generator (wrk's stand-in).
 
-    ``CONNECTIONS`` threads send GET requests on keep-alive connections until
+    ``CONNECTIONS`` threads send requests on keep-alive connections until
     ``seconds`` pass or 200,000 requests are done, reconnecting when closed.
     """
     deadline = time.monotonic() + seconds
@@ -250,7 +281,7 @@ def run_python_load(port: int, path: str, seconds: float) -> float:
             try:
                 if conn is None:
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", path)
+                conn.request(method, path, body or None, dict(headers or {}))
                 response = conn.getresponse()
                 response.read()
                 ok = response.status == 200
@@ -279,12 +310,20 @@ def run_python_load(port: int, path: str, seconds: float) -> float:
     return counts["ok"] / elapsed
 
 
-def load(port: int, path: str, seconds: float) -> float:
+def load(
+    port: int,
+    path: str,
+    seconds: float,
+    method: str = "GET",
+    body: bytes = b"",
+    headers: t.Mapping[str, str] | None = None,
+) -> float:
     """Return the requests/s measured on ``path`` with wrk or the Python generator."""
     wrk = shutil.which("wrk")
     if wrk is not None:
-        return run_wrk(wrk, f"http://127.0.0.1:{port}{path}", seconds)
-    return run_python_load(port, path, seconds)
+        url = f"http://127.0.0.1:{port}{path}"
+        return run_wrk(wrk, url, seconds, method, body, headers)
+    return run_python_load(port, path, seconds, method, body, headers)
 
 
 def load_generator() -> str:
