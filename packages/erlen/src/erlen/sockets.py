@@ -181,7 +181,7 @@ class WebSocket:
             if self.idle_timeout is None:
                 message = await self._receive()
             else:
-                message = await asyncio.wait_for(self._receive(), self.idle_timeout)
+                message = await _receive_within(self._receive, self.idle_timeout)
         except asyncio.TimeoutError:
             await self.close(1001, "idle timeout")
             raise WebSocketDisconnect(1001, "idle timeout") from None
@@ -232,6 +232,20 @@ class WebSocket:
             await self._send(
                 {"type": "websocket.close", "code": code, "reason": reason}
             )
+
+
+if sys.version_info >= (3, 11):
+
+    async def _receive_within(receive: Receive, seconds: float) -> Message:
+        """``await receive()``, at most ``seconds``: without a task per message."""
+        async with asyncio.timeout(seconds):
+            return await receive()
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _receive_within(receive: Receive, seconds: float) -> Message:
+        """``await receive()``, at most ``seconds``."""
+        return await asyncio.wait_for(receive(), seconds)
 
 
 _cv_websocket: contextvars.ContextVar[WebSocket] = contextvars.ContextVar(
