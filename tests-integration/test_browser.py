@@ -110,8 +110,15 @@ def browser(chromium: None, tmp_path: Path) -> cabc.Iterator[WebDriver]:
         driver.quit()
 
 
+class Backend(t.TypedDict, total=False):
+    """Where :func:`start_demo` keeps the demo's data (its keyword arguments)."""
+
+    database: str
+    redis: str
+
+
 @pytest.fixture(params=["sqlite", "postgresql+redis"])
-def backend(request: pytest.FixtureRequest) -> dict[str, str]:
+def backend(request: pytest.FixtureRequest) -> Backend:
     """Where the demo keeps its data: ``{}`` for SQLite in its instance folder
     (the default), or ``database=`` and ``redis=`` URLs of a throwaway
     PostgreSQL and Redis (the login throttle and Socket.IO's queue), as a
@@ -129,9 +136,7 @@ def backend(request: pytest.FixtureRequest) -> dict[str, str]:
 
 
 @pytest.fixture
-def demo(
-    backend: dict[str, str], gunicorn_server: StartServer, tmp_path: Path
-) -> LiveServer:
+def demo(backend: Backend, gunicorn_server: StartServer, tmp_path: Path) -> LiveServer:
     """The notes demo under gunicorn with 2 workers and an empty database."""
     return start_demo(gunicorn_server, tmp_path / "instance", **backend)
 
@@ -417,7 +422,7 @@ def wait_until_listening(driver: WebDriver) -> None:
 
 def test_a_second_browser_sees_a_new_note_arrive_live(
     browser: WebDriver,
-    backend: dict[str, str],
+    backend: Backend,
     gunicorn_server: StartServer,
     tmp_path: Path,
 ) -> None:
