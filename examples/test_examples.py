@@ -5,16 +5,16 @@ from __future__ import annotations
 import collections.abc as cabc
 import contextlib
 import importlib.util
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from liveserver import answers
 from liveserver import Client
+from liveserver import free_port
 from liveserver import LiveServer
 from liveserver import require_server
+from liveserver import run_server
 from liveserver import StartServer
 
 EXAMPLES = Path(__file__).parent
@@ -111,33 +111,16 @@ def _asgi_server(
         if server == "uvicorn"
         else f"python -m pip install {server}",
     )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+    port = free_port()
     command = [arg.format(port=port) for arg in ASGI_COMMANDS[server]]
-    log_path = tmp_path / f"{server}.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
+    with run_server(
         [sys.executable, "-m", *command],
+        name=server,
         cwd=folder,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, f"{server} did not start"
-                time.sleep(0.05)
+        log_file=tmp_path / f"{server}.log",
+        ready=lambda: answers(port),
+    ):
         yield port
-    finally:
-        process.terminate()
-        process.wait(15)
-        log.close()
 
 
 @pytest.fixture(params=list(ASGI_COMMANDS))

@@ -1,4 +1,5 @@
-"""Serve WSGI apps under a real gunicorn and talk to them over HTTP, for tests.
+"""Serve WSGI apps under a real gunicorn (other servers with ``run_server``) and
+talk to them over HTTP, for tests.
 
 Used by ``tests-integration/conftest.py`` and ``examples/conftest.py``. Servers
 listen on 127.0.0.1 on a port the OS picks; every wait is bounded in time.
@@ -246,6 +247,51 @@ def run_gunicorn(
         *_optional_gunicorn_flags("--no-control-socket"),
         target,
     ]
+    found: list[int] = []
+
+    def ready() -> bool:
+        if not found:
+            match = _LISTENING.search(log_file.read_text(errors="replace"))
+            found.extend([int(match.group(1))] if match else [])
+        return bool(found) and answers(found[0])
+
+    with run_server(
+        command,
+        name=f"gunicorn serving {target}",
+        cwd=cwd,
+        log_file=log_file,
+        ready=ready,
+        env=env,
+    ):
+        yield LiveServer(f"http://127.0.0.1:{found[0]}", log_file)
+
+
+def free_port() -> int:
+    """Return a port on 127.0.0.1 that is free right now, for servers that need one."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def run_server(
+    command: list[str],
+    *,
+    name: str,
+    cwd: Path,
+    log_file: Path,
+    ready: t.Callable[[], bool],
+    env: cabc.Mapping[str, str] | None = None,
+) -> cabc.Iterator[subprocess.Popen[bytes]]:
+    """Run the server ``command`` until the block ends, entering once ``ready()``.
+
+    Fails the test when the server exits or is not ready within
+    ``READY_TIMEOUT``; stops it (terminate, then kill) when the block ends.
+
+    :param name: what the server is, for the messages.
+    :param log_file: where its output goes.
+    :param env: extra environment variables for the server process.
+    """
     with log_file.open("wb") as log:
         process = subprocess.Popen(
             command,
@@ -256,8 +302,8 @@ def run_gunicorn(
             stderr=subprocess.STDOUT,
         )
     try:
-        port = _wait_until_ready(process, log_file, target)
-        yield LiveServer(f"http://127.0.0.1:{port}", log_file)
+        _wait_until_ready(process, log_file, name, ready)
+        yield process
     finally:
         process.terminate()
         try:
@@ -276,30 +322,30 @@ def _optional_gunicorn_flags(*flags: str) -> list[str]:
 
 
 def _wait_until_ready(
-    process: subprocess.Popen[bytes], log_file: Path, target: str
-) -> int:
-    """Wait until the server answers HTTP; return its port or fail the test."""
+    process: subprocess.Popen[bytes],
+    log_file: Path,
+    name: str,
+    ready: t.Callable[[], bool],
+) -> None:
+    """Wait until ``ready()`` says the server serves, or fail the test."""
     deadline = time.monotonic() + READY_TIMEOUT
-    port: int | None = None
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(
-                f"gunicorn serving {target} exited with status {process.returncode}"
+                f"{name} exited with status {process.returncode}"
                 f" before answering; its output:\n{log_file.read_text()}"
             )
-        if port is None:
-            match = _LISTENING.search(log_file.read_text(errors="replace"))
-            port = int(match.group(1)) if match else None
-        if port is not None and _answers(port):
-            return port
+        if ready():
+            return
         time.sleep(0.1)
     pytest.fail(
-        f"gunicorn serving {target} did not answer within {READY_TIMEOUT} s;"
+        f"{name} did not answer within {READY_TIMEOUT} s;"
         f" its output:\n{log_file.read_text(errors='replace')}"
     )
 
 
-def _answers(port: int) -> bool:
+def answers(port: int) -> bool:
+    """Tell whether an HTTP server on 127.0.0.1:``port`` answers a request now."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
         connection.request("HEAD", "/")

@@ -19,85 +19,31 @@ import contextlib
 import http.client
 import importlib.util
 import json
-import os
 import queue
 import select
 import socket
-import subprocess
 import sys
 import time
 import typing as t
 from pathlib import Path
 
 import pytest
+from liveserver import answers
 from liveserver import Client
+from liveserver import free_port
 from liveserver import require_server
+from liveserver import run_server
 
 pytestmark = pytest.mark.server
 
 HERE = Path(__file__).parent
 WAIT = 10.0
-READY_TIMEOUT = 20.0
 
 from test_browser import browser  # noqa: E402,F401  (headless Chromium, as for the demo)
 from test_browser import chromium  # noqa: E402,F401  (the fixture browser needs)
 
 socketio = pytest.importorskip("socketio", reason="python-socketio is not installed")
 pytest.importorskip("erlen_socketio", reason="erlen-socketio is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(
-    process: subprocess.Popen[bytes], log: Path, ready: t.Callable[[], bool]
-) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()}")
-        if ready():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"server not ready within {READY_TIMEOUT} s:\n{log.read_text()}")
-
-
-@contextlib.contextmanager
-def _running(
-    command: list[str], log: Path, env: cabc.Mapping[str, str]
-) -> cabc.Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=HERE,
-            env={**os.environ, **env},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-def _answers(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/")
-        return connection.getresponse().status == 200
-    except (OSError, http.client.HTTPException):
-        return False
-    finally:
-        connection.close()
 
 
 Serve = t.Callable[..., str]
@@ -132,8 +78,6 @@ def serve(tmp_path: Path) -> cabc.Iterator[Serve]:
                     "--timeout-graceful-shutdown=3", target,
                 ]  # fmt: skip
             log = tmp_path / f"{kind}-{count}.log"
-            env = {**env, "SIO_QUEUE": queue_url or ""}
-            process = stack.enter_context(_running(command, log, env))
             started = (
                 "Application startup complete"
                 if kind == "uvicorn"
@@ -142,9 +86,18 @@ def serve(tmp_path: Path) -> cabc.Iterator[Serve]:
 
             def ready() -> bool:
                 booted = log.read_text(errors="replace").count(started)
-                return booted >= workers and _answers(port)
+                return booted >= workers and answers(port)
 
-            _wait(process, log, ready)
+            stack.enter_context(
+                run_server(
+                    command,
+                    name=kind,
+                    cwd=HERE,
+                    log_file=log,
+                    ready=ready,
+                    env={**env, "SIO_QUEUE": queue_url or ""},
+                )
+            )
             return f"http://127.0.0.1:{port}"
 
         yield start
@@ -400,12 +353,9 @@ def test_chat_example_in_a_browser(
         "app:app",
     ]
     chat = HERE.parent / "examples" / "chat"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=chat, stdout=out, stderr=subprocess.STDOUT
-        )
-    try:
-        _wait(process, log, lambda: _answers(port))
+    with run_server(
+        command, name="uvicorn", cwd=chat, log_file=log, ready=lambda: answers(port)
+    ):
         url = f"http://127.0.0.1:{port}"
         browser.get(url)
         browser.find_element(By.NAME, "name").send_keys("ann")
@@ -441,6 +391,3 @@ def test_chat_example_in_a_browser(
             }
         finally:
             bob.disconnect()
-    finally:
-        process.terminate()
-        process.wait(10)

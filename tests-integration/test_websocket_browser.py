@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import importlib.util
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from liveserver import answers
+from liveserver import free_port
 from liveserver import require_server
+from liveserver import run_server
 from test_browser import browser as browser  # noqa: F401 - the fixture
 from test_browser import chromium as chromium  # the fixture browser needs
 from test_browser import HAVE_SELENIUM
@@ -42,31 +42,15 @@ def chat(tmp_path: Path) -> cabc.Iterator[int]:
             importlib.util.find_spec(module) is not None,
             f"python -m pip install {install}",
         )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    log_path = tmp_path / "uvicorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port)],
-            cwd=EXAMPLE,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, log_path.read_text()
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "uvicorn did not start"
-                    time.sleep(0.05)
-            yield port
-        finally:
-            process.terminate()
-            process.wait(15)
+    port = free_port()
+    with run_server(
+        [sys.executable, "-m", "uvicorn", "app:app", "--port", str(port)],
+        name="uvicorn",
+        cwd=EXAMPLE,
+        log_file=tmp_path / "uvicorn.log",
+        ready=lambda: answers(port),
+    ):
+        yield port
 
 
 def log_lines(driver: WebDriver) -> list[str]:

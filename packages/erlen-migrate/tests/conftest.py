@@ -5,6 +5,7 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from migrate_helpers import MakeProject
 from migrate_helpers import Project
 
 # A PostgreSQL server for the session and an empty database per test; skipped
@@ -29,24 +30,26 @@ def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
 
 
 @pytest.fixture
-def project(tmp_path: Path, database_url: str) -> cabc.Iterator[Project]:
-    """A project on SQLite and on PostgreSQL, migrations in ``tmp_path/migrations``."""
-    result = Project(
-        folder=tmp_path / "migrations",
-        config={"SQLALCHEMY_DATABASE_URI": database_url},
-        instance=tmp_path / "instance",
-    )
-    yield result
-    result.dispose()
+def make_project(tmp_path: Path) -> cabc.Iterator[MakeProject]:
+    """Make a project from its database config; its engines are disposed after the test."""
+    made: list[Project] = []
+
+    def make(config: dict[str, t.Any]) -> Project:
+        made.append(Project(tmp_path / "migrations", config, tmp_path / "instance"))
+        return made[-1]
+
+    yield make
+    for project in made:
+        project.dispose()
 
 
 @pytest.fixture
-def sqlite_project(tmp_path: Path, sqlite_url: str) -> cabc.Iterator[Project]:
+def project(make_project: MakeProject, database_url: str) -> Project:
+    """A project on SQLite and on PostgreSQL, migrations in ``tmp_path/migrations``."""
+    return make_project({"SQLALCHEMY_DATABASE_URI": database_url})
+
+
+@pytest.fixture
+def sqlite_project(make_project: MakeProject, sqlite_url: str) -> Project:
     """A project on a SQLite file only."""
-    result = Project(
-        folder=tmp_path / "migrations",
-        config={"SQLALCHEMY_DATABASE_URI": sqlite_url},
-        instance=tmp_path / "instance",
-    )
-    yield result
-    result.dispose()
+    return make_project({"SQLALCHEMY_DATABASE_URI": sqlite_url})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc as cabc
 import dataclasses
+import shlex
 import typing as t
 from pathlib import Path
 
@@ -75,6 +76,12 @@ class Project:
         assert result.exit_code == 0, (result.output, result.exception)
         return result
 
+    def steps(self, app: Erlen, *commands: str) -> Result:
+        """Run each ``erlen db COMMAND`` (split as a shell does), asserting each
+        succeeded; return the last result."""
+        results = [self.ok(app, *shlex.split(command)) for command in commands]
+        return results[-1]
+
     def engine(self, app: Erlen, bind: str | None = None) -> sa.engine.Engine:
         with app.app_context():
             return t.cast(
@@ -109,3 +116,7 @@ class Project:
             if state is not None:
                 for engine in state.engines.values():
                     engine.dispose()
+
+
+#: Makes a :class:`Project` from its database config (the ``make_project`` fixture).
+MakeProject = cabc.Callable[[dict[str, t.Any]], Project]

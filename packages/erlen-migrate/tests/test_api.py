@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from alembic.config import Config as AlembicConfig
+from migrate_helpers import MakeProject
 from migrate_helpers import Project
 from migrate_helpers import users_v1
 from migrate_helpers import users_v2
@@ -176,33 +177,27 @@ def test_plain_metadata_and_engines(tmp_path: Path, sqlite_url: str) -> None:
         erlen_migrate.upgrade()
 
 
-def test_async_driver_runs_through_run_sync(tmp_path: Path) -> None:
+def test_async_driver_runs_through_run_sync(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
     pytest.importorskip("aiosqlite")
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={"SQLALCHEMY_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"},
-        instance=tmp_path / "instance",
+    project = make_project(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"}
     )
-    try:
-        app = project.app(users_v1)
-        project.ok(app, "init")
-        project.ok(app, "migrate", "-m", "async")
-        project.ok(app, "upgrade")
-        project.ok(app, "check")
-        sync = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
-        assert "user" in sa.inspect(sync).get_table_names()
-        sync.dispose()
+    app = project.app(users_v1)
+    project.steps(app, "init", "migrate -m async", "upgrade", "check")
+    sync = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    assert "user" in sa.inspect(sync).get_table_names()
+    sync.dispose()
 
-        async def inside_a_loop() -> None:
-            with app.app_context():
-                erlen_migrate.downgrade(revision="base")
+    async def inside_a_loop() -> None:
+        with app.app_context():
+            erlen_migrate.downgrade(revision="base")
 
-        asyncio.run(inside_a_loop())
-        sync = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
-        assert "user" not in sa.inspect(sync).get_table_names()
-        sync.dispose()
-    finally:
-        project.dispose()
+    asyncio.run(inside_a_loop())
+    sync = sa.create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    assert "user" not in sa.inspect(sync).get_table_names()
+    sync.dispose()
 
 
 APP_SOURCE = """

@@ -14,6 +14,7 @@ from pathlib import Path
 import alembic.command
 import pytest
 import sqlalchemy as sa
+from migrate_helpers import MakeProject
 from migrate_helpers import Project
 from migrate_helpers import users_v1
 
@@ -25,8 +26,7 @@ from erlen_migrate import Migrate
 def test_alembic_commands_take_erlen_config(sqlite_project: Project) -> None:
     project = sqlite_project
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
+    project.steps(app, "init", "migrate -m one")
     with app.app_context():
         config = app.extensions["migrate"].migrate.get_config()
         location = config.get_main_option("script_location")
@@ -135,40 +135,35 @@ def _only_user(db: t.Any) -> None:
 
 
 def test_flask_migrate_multidb_revision_and_a_new_bind(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, make_project: MakeProject, database_url: str
 ) -> None:
     """Flask-Migrate's multidb revisions run unchanged, also on a bind added later."""
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'main.db'}"},
-        instance=tmp_path / "instance",
+    project = make_project(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'main.db'}"}
     )
     (project.folder / "versions").mkdir(parents=True)
     (project.folder / "alembic.ini").write_text("[alembic]\ndatabases = *\n")
     (project.folder / "versions" / "fm0001_users.py").write_text(
         FLASK_MIGRATE_MULTIDB_REVISION
     )
-    try:
-        app = project.app(_only_user)
-        project.ok(app, "upgrade")
-        assert "user" in project.tables(app)
+    app = project.app(_only_user)
+    project.ok(app, "upgrade")
+    assert "user" in project.tables(app)
 
-        project.config["SQLALCHEMY_BINDS"] = {"extra": database_url}
-        app2 = project.app(_user_and_extra)
-        result = project.ok(app2, "upgrade")
-        assert "KeyError" not in result.output
-        assert project.query(app2, "SELECT version_num FROM alembic_version", "extra")
-        assert "user" not in project.tables(app2, "extra")
-        project.ok(app2, "migrate", "-m", "extra")
-        source = next(p for p in project.versions() if "extra" in p.name).read_text()
-        assert "def upgrade_extra() -> None:" in source
-        project.ok(app2, "upgrade")
-        assert "extra_item" in project.tables(app2, "extra")
-        project.ok(app2, "downgrade", "base")
-        assert "extra_item" not in project.tables(app2, "extra")
-        assert "user" not in project.tables(app2)
-    finally:
-        project.dispose()
+    project.config["SQLALCHEMY_BINDS"] = {"extra": database_url}
+    app2 = project.app(_user_and_extra)
+    result = project.ok(app2, "upgrade")
+    assert "KeyError" not in result.output
+    assert project.query(app2, "SELECT version_num FROM alembic_version", "extra")
+    assert "user" not in project.tables(app2, "extra")
+    project.ok(app2, "migrate", "-m", "extra")
+    source = next(p for p in project.versions() if "extra" in p.name).read_text()
+    assert "def upgrade_extra() -> None:" in source
+    project.ok(app2, "upgrade")
+    assert "extra_item" in project.tables(app2, "extra")
+    project.ok(app2, "downgrade", "base")
+    assert "extra_item" not in project.tables(app2, "extra")
+    assert "user" not in project.tables(app2)
 
 
 def _user_and_audit(db: t.Any) -> None:
@@ -183,44 +178,38 @@ def _user_and_audit(db: t.Any) -> None:
 
 
 def test_several_databases_are_all_or_nothing(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, make_project: MakeProject, database_url: str
 ) -> None:
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={
+    project = make_project(
+        {
             "SQLALCHEMY_DATABASE_URI": database_url,
             "SQLALCHEMY_BINDS": {"audit": f"sqlite:///{tmp_path / 'audit.db'}"},
-        },
-        instance=tmp_path / "instance",
+        }
     )
-    try:
-        app = project.app(_user_and_audit)
-        project.ok(app, "init", "--multidb")
-        project.ok(app, "revision", "-m", "bad", "--rev-id", "bad")
-        [path] = project.versions()
-        source = path.read_text()
-        source = source.replace(
-            "def upgrade_() -> None:\n    pass",
-            "def upgrade_() -> None:\n"
-            "    op.create_table('t1', sa.Column('id', sa.Integer, primary_key=True))",
-        ).replace(
-            "def upgrade_audit() -> None:\n    pass",
-            "def upgrade_audit() -> None:\n"
-            "    op.execute('SELECT no_such_column FROM no_such_table')",
-        )
-        path.write_text(source)
-        result = project.cli(app, "upgrade")
-        assert result.exit_code == 1
-        assert "Migrating database default" in result.output
-        assert "Migrating database audit" in result.output
-        assert "The database 'audit' rejected a statement" in result.output
-        assert "Traceback" not in result.output
-        # The default database ran its step, then rolled back with audit's.
-        assert "t1" not in project.tables(app)
-        if "alembic_version" in project.tables(app):
-            assert project.query(app, "SELECT * FROM alembic_version") == []
-    finally:
-        project.dispose()
+    app = project.app(_user_and_audit)
+    project.steps(app, "init --multidb", "revision -m bad --rev-id bad")
+    [path] = project.versions()
+    source = path.read_text()
+    source = source.replace(
+        "def upgrade_() -> None:\n    pass",
+        "def upgrade_() -> None:\n"
+        "    op.create_table('t1', sa.Column('id', sa.Integer, primary_key=True))",
+    ).replace(
+        "def upgrade_audit() -> None:\n    pass",
+        "def upgrade_audit() -> None:\n"
+        "    op.execute('SELECT no_such_column FROM no_such_table')",
+    )
+    path.write_text(source)
+    result = project.cli(app, "upgrade")
+    assert result.exit_code == 1
+    assert "Migrating database default" in result.output
+    assert "Migrating database audit" in result.output
+    assert "The database 'audit' rejected a statement" in result.output
+    assert "Traceback" not in result.output
+    # The default database ran its step, then rolled back with audit's.
+    assert "t1" not in project.tables(app)
+    if "alembic_version" in project.tables(app):
+        assert project.query(app, "SELECT * FROM alembic_version") == []
 
 
 def test_errors_are_one_line(sqlite_project: Project, tmp_path: Path) -> None:
@@ -300,8 +289,7 @@ def test_unreachable_psycopg_is_one_line(sqlite_project: Project) -> None:
 def test_revision_with_a_syntax_error_is_one_line(sqlite_project: Project) -> None:
     project = sqlite_project
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
+    project.steps(app, "init", "migrate -m one")
     (revision,) = (project.folder / "versions").glob("*_one.py")
     revision.write_text(revision.read_text() + "\ndef broken(:\n")
     for command in ("history", "upgrade"):
@@ -320,8 +308,7 @@ def test_revision_that_raises_is_one_line(sqlite_project: Project) -> None:
     """An exception in a revision's code names the file, line and function."""
     project = sqlite_project
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "revision", "-m", "one")
+    project.steps(app, "init", "revision -m one")
     (revision,) = (project.folder / "versions").glob("*_one.py")
     source = revision.read_text().replace(
         "def upgrade() -> None:\n", "def upgrade() -> None:\n    {}['missing']\n", 1
@@ -358,9 +345,7 @@ def _no_models(db: t.Any) -> None:
 
 def test_refuses_a_revision_that_drops_every_table(project: Project) -> None:
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
-    project.ok(app, "upgrade")
+    project.steps(app, "init", "migrate -m one", "upgrade")
     empty = project.app(_no_models)
     refused = project.cli(empty, "migrate", "-m", "oops")
     assert refused.exit_code == 1
@@ -371,28 +356,23 @@ def test_refuses_a_revision_that_drops_every_table(project: Project) -> None:
     assert len(project.versions()) == 2
 
 
-def test_check_names_the_binds_it_skipped(tmp_path: Path) -> None:
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={
+def test_check_names_the_binds_it_skipped(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
+    project = make_project(
+        {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'main.db'}",
             "SQLALCHEMY_BINDS": {"audit": f"sqlite:///{tmp_path / 'audit.db'}"},
-        },
-        instance=tmp_path / "instance",
+        }
     )
-    try:
-        app = project.app(_user_and_audit)
-        project.ok(app, "init")
-        project.ok(app, "migrate", "-m", "one")
-        project.ok(app, "upgrade")
-        result = project.ok(app, "check")
-        assert "Not checked: database 'audit'" in result.output
-        assert "databases = *" in result.output
-        everything = project.cli(app, "check", "--bind", "default", "--bind", "audit")
-        assert everything.exit_code == 1
-        assert "'audit' is 1 revision behind" in everything.output
-    finally:
-        project.dispose()
+    app = project.app(_user_and_audit)
+    project.steps(app, "init", "migrate -m one", "upgrade")
+    result = project.ok(app, "check")
+    assert "Not checked: database 'audit'" in result.output
+    assert "databases = *" in result.output
+    everything = project.cli(app, "check", "--bind", "default", "--bind", "audit")
+    assert everything.exit_code == 1
+    assert "'audit' is 1 revision behind" in everything.output
 
 
 def test_database_options_replace_env_py_edits(project: Project) -> None:
@@ -415,8 +395,7 @@ def test_database_options_replace_env_py_edits(project: Project) -> None:
         return {"include_name": not_legacy, "compare_server_default": True}
 
     project.execute(app, "CREATE TABLE legacy (id INTEGER PRIMARY KEY)")
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
+    project.steps(app, "init", "migrate -m one")
     [first] = project.versions()
     assert "legacy" not in first.read_text()
     project.ok(app, "upgrade")
@@ -439,8 +418,7 @@ def test_new_revisions_are_formatted_with_ruff(sqlite_project: Project) -> None:
         pytest.skip("ruff is not installed")
     project = sqlite_project
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
+    project.steps(app, "init", "migrate -m one")
     [path] = project.versions()
     assert 'op.create_table(\n        "user",' in path.read_text()
     done = subprocess.run(
@@ -465,9 +443,7 @@ def test_new_revisions_are_formatted_with_ruff(sqlite_project: Project) -> None:
 def test_autocommit_block_with_one_database(project: Project) -> None:
     """One database runs like Alembic's env.py: autocommit_block() works."""
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
-    project.ok(app, "revision", "-m", "index", "--rev-id", "index")
+    project.steps(app, "init", "migrate -m one", "revision -m index --rev-id index")
     path = project.folder / "versions" / "index_index.py"
     concurrently = "CONCURRENTLY " if "postgresql" in str(project.config) else ""
     path.write_text(
@@ -484,42 +460,37 @@ def test_autocommit_block_with_one_database(project: Project) -> None:
     assert project.ok(app, "current").output.strip() == "index (head)"
 
 
-def test_async_and_sync_databases_together(tmp_path: Path) -> None:
+def test_async_and_sync_databases_together(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
     """An async default database and a sync bind share one all-or-nothing run."""
     pytest.importorskip("aiosqlite")
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={
+    project = make_project(
+        {
             "SQLALCHEMY_DATABASE_URI": f"sqlite+aiosqlite:///{tmp_path / 'main.db'}",
             "SQLALCHEMY_BINDS": {"audit": f"sqlite:///{tmp_path / 'audit.db'}"},
-        },
-        instance=tmp_path / "instance",
+        }
     )
-    try:
-        app = project.app(_user_and_audit)
-        project.ok(app, "init", "--multidb")
-        project.ok(app, "migrate", "-m", "both")
-        project.ok(app, "upgrade")
-        main = sa.create_engine(f"sqlite:///{tmp_path / 'main.db'}")
-        assert "user" in sa.inspect(main).get_table_names()
-        assert "entry" in project.tables(app, "audit")
-        project.ok(app, "revision", "-m", "bad", "--rev-id", "bad")
-        path = project.folder / "versions" / "bad_bad.py"
-        path.write_text(
-            path.read_text()
-            .replace(
-                "def upgrade_() -> None:\n    pass",
-                "def upgrade_() -> None:\n    op.execute('DROP TABLE \"user\"')",
-            )
-            .replace(
-                "def upgrade_audit() -> None:\n    pass",
-                "def upgrade_audit() -> None:\n    op.execute('SELECT nothing FROM nowhere')",
-            )
+    app = project.app(_user_and_audit)
+    project.steps(app, "init --multidb", "migrate -m both", "upgrade")
+    main = sa.create_engine(f"sqlite:///{tmp_path / 'main.db'}")
+    assert "user" in sa.inspect(main).get_table_names()
+    assert "entry" in project.tables(app, "audit")
+    project.ok(app, "revision", "-m", "bad", "--rev-id", "bad")
+    path = project.folder / "versions" / "bad_bad.py"
+    path.write_text(
+        path.read_text()
+        .replace(
+            "def upgrade_() -> None:\n    pass",
+            "def upgrade_() -> None:\n    op.execute('DROP TABLE \"user\"')",
         )
-        failed = project.cli(app, "upgrade")
-        assert failed.exit_code == 1
-        assert "The database 'audit' rejected a statement" in failed.output
-        assert "user" in sa.inspect(main).get_table_names()
-        main.dispose()
-    finally:
-        project.dispose()
+        .replace(
+            "def upgrade_audit() -> None:\n    pass",
+            "def upgrade_audit() -> None:\n    op.execute('SELECT nothing FROM nowhere')",
+        )
+    )
+    failed = project.cli(app, "upgrade")
+    assert failed.exit_code == 1
+    assert "The database 'audit' rejected a statement" in failed.output
+    assert "user" in sa.inspect(main).get_table_names()
+    main.dispose()

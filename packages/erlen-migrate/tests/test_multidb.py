@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from migrate_helpers import MakeProject
 from migrate_helpers import Project
 
 
@@ -35,27 +36,23 @@ def _three_v2(db: t.Any) -> None:
 
 
 @pytest.fixture
-def multi(tmp_path: Path, database_url: str) -> t.Iterator[Project]:
+def multi(tmp_path: Path, database_url: str, make_project: MakeProject) -> Project:
     """Default database and ``logs`` on SQLite files, ``accounts`` on the parametrized one."""
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={
+    project = make_project(
+        {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'main.db'}",
             "SQLALCHEMY_BINDS": {
                 "accounts": database_url,
                 "logs": f"sqlite:///{tmp_path / 'logs.db'}",
             },
-        },
-        instance=tmp_path / "instance",
+        }
     )
-    yield project
-    project.dispose()
+    return project
 
 
 def test_every_bind_and_a_subset(multi: Project) -> None:
     app = multi.app(_three)
-    multi.ok(app, "init", "--multidb")
-    multi.ok(app, "migrate", "-m", "all")
+    multi.steps(app, "init --multidb", "migrate -m all")
     [path] = multi.versions()
     source = path.read_text()
     for name in ("upgrade_", "upgrade_accounts", "upgrade_logs"):
@@ -102,20 +99,19 @@ def test_every_bind_and_a_subset(multi: Project) -> None:
 
 def test_offline_sql_for_several_databases(multi: Project) -> None:
     app = multi.app(_three)
-    multi.ok(app, "init", "--multidb")
-    multi.ok(app, "migrate", "-m", "all")
+    multi.steps(app, "init --multidb", "migrate -m all")
     out = multi.ok(app, "upgrade", "--sql").stdout
     for label in ("default", "accounts", "logs"):
         assert f"-- Database: {label}" in out
     assert out.count("CREATE TABLE alembic_version") == 3
 
 
-def test_migrate_binds_option_and_single_to_multi(tmp_path: Path) -> None:
+def test_migrate_binds_option_and_single_to_multi(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
     """A single-database project grows binds without editing old revisions."""
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'main.db'}"},
-        instance=tmp_path / "instance",
+    project = make_project(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'main.db'}"}
     )
 
     def only_user(db: t.Any) -> None:
@@ -123,51 +119,46 @@ def test_migrate_binds_option_and_single_to_multi(tmp_path: Path) -> None:
             __tablename__ = "user"
             id = sa.Column(sa.Integer, primary_key=True)
 
-    try:
-        app = project.app(only_user)
-        project.ok(app, "init")
-        project.ok(app, "migrate", "-m", "single")
-        project.ok(app, "upgrade")
-        assert "def upgrade() -> None:" in project.versions()[0].read_text()
+    app = project.app(only_user)
+    project.steps(app, "init", "migrate -m single", "upgrade")
+    assert "def upgrade() -> None:" in project.versions()[0].read_text()
 
-        project.config["SQLALCHEMY_BINDS"] = {
-            "accounts": f"sqlite:///{tmp_path / 'accounts.db'}",
-            "logs": f"sqlite:///{tmp_path / 'logs.db'}",
-        }
-        # Manage the default database and "accounts" only; "logs" is not ours.
-        app2 = project.app(_three, binds=[None, "accounts"])
-        new_bind = project.cli(app2, "migrate", "-m", "accounts")
-        assert new_bind.exit_code == 1
-        assert "'accounts' is 1 revision behind" in new_bind.output
-        # Old revisions are stamped on the new database without running there.
-        project.ok(app2, "upgrade")
-        assert project.tables(app2, "accounts") == {"alembic_version"}
-        project.ok(app2, "migrate", "-m", "accounts")
-        second = next(p for p in project.versions() if "accounts" in p.name)
-        assert "def upgrade_accounts() -> None:" in second.read_text()
-        assert "upgrade_logs" not in second.read_text()
-        project.ok(app2, "upgrade")
-        assert "account" in project.tables(app2, "accounts")
-        # The old single-database revision ran on the default database only.
-        assert "user" not in project.tables(app2, "accounts")
-        assert project.tables(app2, "logs") == set()
-        project.ok(app2, "downgrade", "base")
-        assert "user" not in project.tables(app2)
-        assert "account" not in project.tables(app2, "accounts")
-    finally:
-        project.dispose()
+    project.config["SQLALCHEMY_BINDS"] = {
+        "accounts": f"sqlite:///{tmp_path / 'accounts.db'}",
+        "logs": f"sqlite:///{tmp_path / 'logs.db'}",
+    }
+    # Manage the default database and "accounts" only; "logs" is not ours.
+    app2 = project.app(_three, binds=[None, "accounts"])
+    new_bind = project.cli(app2, "migrate", "-m", "accounts")
+    assert new_bind.exit_code == 1
+    assert "'accounts' is 1 revision behind" in new_bind.output
+    # Old revisions are stamped on the new database without running there.
+    project.ok(app2, "upgrade")
+    assert project.tables(app2, "accounts") == {"alembic_version"}
+    project.ok(app2, "migrate", "-m", "accounts")
+    second = next(p for p in project.versions() if "accounts" in p.name)
+    assert "def upgrade_accounts() -> None:" in second.read_text()
+    assert "upgrade_logs" not in second.read_text()
+    project.ok(app2, "upgrade")
+    assert "account" in project.tables(app2, "accounts")
+    # The old single-database revision ran on the default database only.
+    assert "user" not in project.tables(app2, "accounts")
+    assert project.tables(app2, "logs") == set()
+    project.ok(app2, "downgrade", "base")
+    assert "user" not in project.tables(app2)
+    assert "account" not in project.tables(app2, "accounts")
 
 
-def test_binds_only_without_default_database(tmp_path: Path) -> None:
-    project = Project(
-        folder=tmp_path / "migrations",
-        config={
+def test_binds_only_without_default_database(
+    tmp_path: Path, make_project: MakeProject
+) -> None:
+    project = make_project(
+        {
             "SQLALCHEMY_BINDS": {
                 "accounts": f"sqlite:///{tmp_path / 'accounts.db'}",
                 "logs": f"sqlite:///{tmp_path / 'logs.db'}",
             },
-        },
-        instance=tmp_path / "instance",
+        }
     )
 
     def binds_only(db: t.Any) -> None:
@@ -181,19 +172,15 @@ def test_binds_only_without_default_database(tmp_path: Path) -> None:
             __tablename__ = "entry"
             id = sa.Column(sa.Integer, primary_key=True)
 
-    try:
-        app = project.app(binds_only)
-        project.ok(app, "init")
-        project.ok(app, "migrate", "-m", "binds")
-        source = project.versions()[0].read_text()
-        assert "def upgrade_accounts() -> None:" in source
-        assert "def upgrade_() -> None:" not in source
-        project.ok(app, "upgrade")
-        assert "account" in project.tables(app, "accounts")
-        assert "entry" in project.tables(app, "logs")
-        assert "No new upgrade operations" in project.ok(app, "check").output
-        bad = project.cli(app, "upgrade", "--bind", "default")
-        assert bad.exit_code == 1
-        assert "Unknown database default" in bad.output
-    finally:
-        project.dispose()
+    app = project.app(binds_only)
+    project.steps(app, "init", "migrate -m binds")
+    source = project.versions()[0].read_text()
+    assert "def upgrade_accounts() -> None:" in source
+    assert "def upgrade_() -> None:" not in source
+    project.ok(app, "upgrade")
+    assert "account" in project.tables(app, "accounts")
+    assert "entry" in project.tables(app, "logs")
+    assert "No new upgrade operations" in project.ok(app, "check").output
+    bad = project.cli(app, "upgrade", "--bind", "default")
+    assert bad.exit_code == 1
+    assert "Unknown database default" in bad.output

@@ -106,8 +106,7 @@ def test_directory_from_environment(
 
 def test_add_column_cycle_keeps_rows(project: Project) -> None:
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "create users")
+    project.steps(app, "init", "migrate -m 'create users'")
     [first] = project.versions()
     # New revisions are formatted by ruff (installed with the tests).
     assert re.search(r'op\.create_table\(\s*"user"', first.read_text())
@@ -165,9 +164,7 @@ def test_add_column_cycle_keeps_rows(project: Project) -> None:
 
 def test_empty_autogenerate_writes_nothing(project: Project) -> None:
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
-    project.ok(app, "upgrade")
+    project.steps(app, "init", "migrate -m one", "upgrade")
     result = project.ok(app, "migrate", "-m", "nothing")
     assert "No changes in schema detected." in result.output
     assert len(project.versions()) == 1
@@ -175,8 +172,7 @@ def test_empty_autogenerate_writes_nothing(project: Project) -> None:
 
 def test_migrate_on_a_database_behind_says_so(project: Project) -> None:
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
+    project.steps(app, "init", "migrate -m one")
     result = project.cli(project.app(users_v2), "migrate", "-m", "two")
     assert result.exit_code == 1
     assert "'default' is 1 revision behind" in result.output
@@ -209,9 +205,7 @@ def _score_bigint(db: t.Any) -> None:
 
 def test_type_changes_are_detected_and_applied(project: Project) -> None:
     app = project.app(_score_int)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
-    project.ok(app, "upgrade")
+    project.steps(app, "init", "migrate -m one", "upgrade")
     project.execute(app, "INSERT INTO \"user\" (id, name, score) VALUES (1, 'ada', 7)")
 
     app2 = project.app(_score_bigint)
@@ -232,8 +226,7 @@ def test_type_changes_are_detected_and_applied(project: Project) -> None:
 
 def test_offline_sql(project: Project) -> None:
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
+    project.steps(app, "init", "migrate -m one")
     [first] = project.versions()
     rev = first.name.split("_")[0]
 
@@ -262,9 +255,7 @@ def test_offline_sql(project: Project) -> None:
 def test_rename_table_and_column_with_batch_mode(sqlite_project: Project) -> None:
     project = sqlite_project
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "one")
-    project.ok(app, "upgrade")
+    project.steps(app, "init", "migrate -m one", "upgrade")
     project.execute(app, "INSERT INTO \"user\" (id, name) VALUES (1, 'ada')")
 
     def person(db: t.Any) -> None:
@@ -308,9 +299,9 @@ def test_rename_table_and_column_with_batch_mode(sqlite_project: Project) -> Non
 
 def test_merge_two_heads(project: Project) -> None:
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "revision", "-m", "root", "--rev-id", "root")
-    project.ok(app, "revision", "-m", "left", "--rev-id", "left")
+    project.steps(
+        app, "init", "revision -m root --rev-id root", "revision -m left --rev-id left"
+    )
     project.ok(
         app,
         "revision",
@@ -348,9 +339,9 @@ def test_merge_two_heads(project: Project) -> None:
 def test_inspection_commands(sqlite_project: Project) -> None:
     project = sqlite_project
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "migrate", "-m", "first", "--rev-id", "aaa")
-    project.ok(app, "revision", "-m", "second", "--rev-id", "bbb")
+    project.steps(
+        app, "init", "migrate -m first --rev-id aaa", "revision -m second --rev-id bbb"
+    )
     assert "Rev: bbb (head)" in project.ok(app, "show").output
     assert "Rev: aaa" in project.ok(app, "show", "aaa").output
     history = project.ok(app, "history", "-r", "aaa:", "-v").output
@@ -388,8 +379,7 @@ def test_inspection_commands(sqlite_project: Project) -> None:
 
 def test_database_errors_say_what_failed(project: Project) -> None:
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "revision", "-m", "bad", "--rev-id", "bad")
+    project.steps(app, "init", "revision -m bad --rev-id bad")
     [path] = project.versions()
     path.write_text(
         path.read_text().replace(
@@ -427,8 +417,7 @@ def test_connection_failure_says_check_the_url(
 ) -> None:
     project = sqlite_project
     setup = project.app(users_v1)
-    project.ok(setup, "init")
-    project.ok(setup, "revision", "-m", "first", "--rev-id", "aaa")
+    project.steps(setup, "init", "revision -m first --rev-id aaa")
     app = project.app(users_v1, config={"SQLALCHEMY_DATABASE_URI": url})
     result = project.cli(app, "upgrade")
     assert result.exit_code == 1
@@ -443,8 +432,7 @@ def test_edit_opens_the_editor(
 ) -> None:
     project = sqlite_project
     app = project.app(users_v1)
-    project.ok(app, "init")
-    project.ok(app, "revision", "-m", "first", "--rev-id", "aaa")
+    project.steps(app, "init", "revision -m first --rev-id aaa")
     log = tmp_path / "edited.txt"
     editor = tmp_path / "editor.sh"
     editor.write_text(f'#!/bin/sh\necho "$1" >> {log}\n')

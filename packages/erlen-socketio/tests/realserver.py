@@ -1,4 +1,4 @@
-"""Start gunicorn, uvicorn and redis-server on 127.0.0.1 for tests; bounded waits."""
+"""Start gunicorn and uvicorn on 127.0.0.1 for tests; bounded waits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import collections.abc as cabc
 import contextlib
 import http.client
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -119,27 +118,3 @@ def serve(
     with _process(command, log, env or {}, cwd) as process:
         _wait(process, log, lambda: _http_ok(port))
         yield f"http://127.0.0.1:{port}"
-
-
-@contextlib.contextmanager
-def redis_server(log: Path) -> cabc.Iterator[str]:
-    """Start a throwaway redis-server (no disk); yield its ``redis://`` URL."""
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    require("redis-server", os.path.exists(binary), "apt-get install redis-server")
-    port = free_port()
-    command = [
-        binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-        "--appendonly", "no", "--protected-mode", "yes",
-    ]  # fmt: skip
-
-    def pings() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"PING\r\n")
-                return sock.recv(16).startswith(b"+PONG")
-        except OSError:
-            return False
-
-    with _process(command, log, {}, log.parent) as process:
-        _wait(process, log, pings)
-        yield f"redis://127.0.0.1:{port}/0"

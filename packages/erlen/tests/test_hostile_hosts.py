@@ -42,6 +42,40 @@ HOSTILE_HOSTS = [
 
 TRUSTED = [None, [".example.com"], ["example.com", "localhost"]]
 
+#: Every hostile host, each its own test.
+each_hostile_host = pytest.mark.parametrize(
+    "host", HOSTILE_HOSTS, ids=range(len(HOSTILE_HOSTS))
+)
+
+
+def _docs_app(trusted: list[str] | None) -> erlen.Erlen:
+    """An app with ``TRUSTED_HOSTS = trusted`` and one route, ``/docs/``."""
+    app = erlen.Erlen(__name__)
+    app.config["TRUSTED_HOSTS"] = trusted
+
+    @app.route("/docs/")
+    def docs() -> str:
+        return "docs"
+
+    return app
+
+
+@pytest.fixture(params=TRUSTED, ids=["unset", "dot-domain", "names"])
+def trusted(request: pytest.FixtureRequest) -> list[str] | None:
+    """Each ``TRUSTED_HOSTS`` setting: unset, a dot-domain, a list of names."""
+    return t.cast("list[str] | None", request.param)
+
+
+@pytest.fixture
+def docs_app(trusted: list[str] | None) -> erlen.Erlen:
+    """The ``/docs/`` app with each ``TRUSTED_HOSTS`` setting."""
+    return _docs_app(trusted)
+
+
+def _on_the_wire(host: str) -> bytes:
+    """The header's bytes as a server passes them to ASGI."""
+    return host.encode("latin-1", "replace")
+
 
 def _status(app: t.Any, host: str) -> int:
     """Call a WSGI app as a server would, with ``Host: host``; a raised error is 500.
@@ -84,19 +118,11 @@ def _werkzeug_app(trusted: list[str] | None) -> t.Any:
     return app
 
 
-@pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
-@pytest.mark.parametrize("host", HOSTILE_HOSTS, ids=range(len(HOSTILE_HOSTS)))
+@each_hostile_host
 def test_hostile_host_same_status_as_werkzeug(
-    host: str, trusted: list[str] | None
+    host: str, trusted: list[str] | None, docs_app: erlen.Erlen
 ) -> None:
-    app = erlen.Erlen(__name__)
-    app.config["TRUSTED_HOSTS"] = trusted
-
-    @app.route("/docs/")
-    def docs() -> str:
-        return "docs"
-
-    status = _status(app, host)
+    status = _status(docs_app, host)
     werkzeug_status = _status(_werkzeug_app(trusted), host)
     if werkzeug_status == 500:  # a Werkzeug release that fails on this host
         assert status == 400
@@ -104,15 +130,10 @@ def test_hostile_host_same_status_as_werkzeug(
         assert status == werkzeug_status
 
 
+@pytest.mark.usefixtures("any_app_entry")  # through the WSGI and the ASGI entry
 @pytest.mark.parametrize("host", [".", ".example.com", ".a:80"])
 def test_bad_host_is_400_for_slash_redirect(host: str) -> None:
-    app = erlen.Erlen(__name__)
-    app.config["TRUSTED_HOSTS"] = [".example.com"]
-
-    @app.route("/docs/")
-    def docs() -> str:
-        return "docs"
-
+    app = _docs_app([".example.com"])
     assert app.test_client().get("/docs", headers={"Host": host}).status_code == 400
 
 
@@ -164,6 +185,25 @@ def test_fast_binding_refuses_what_the_idna_codec_refuses(name: str) -> None:
             assert error is not None and error.code == 400
 
 
+def _scope(
+    kind: str, path: str, headers: list[tuple[bytes, bytes]]
+) -> dict[str, t.Any]:
+    """An ASGI ``http`` or ``websocket`` scope for ``path`` as a server sends it."""
+    return {
+        "type": kind,
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "scheme": "http" if kind == "http" else "ws",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+    }
+
+
 def _asgi_status(app: erlen.Erlen, headers: list[tuple[bytes, bytes]]) -> int:
     """Call the ASGI entry as a server would; a raised error is 500."""
     sent: list[t.Any] = []
@@ -174,20 +214,7 @@ def _asgi_status(app: erlen.Erlen, headers: list[tuple[bytes, bytes]]) -> int:
     async def send(message: t.Any) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/docs",
-        "raw_path": b"/docs",
-        "root_path": "",
-        "query_string": b"",
-        "headers": headers,
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-    }
+    scope = {**_scope("http", "/docs", headers), "method": "GET"}
     try:
         asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
     except Exception:
@@ -195,23 +222,13 @@ def _asgi_status(app: erlen.Erlen, headers: list[tuple[bytes, bytes]]) -> int:
     return int(sent[0]["status"])
 
 
-@pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
-@pytest.mark.parametrize("host", HOSTILE_HOSTS, ids=range(len(HOSTILE_HOSTS)))
-def test_hostile_host_same_status_under_asgi(
-    host: str, trusted: list[str] | None
-) -> None:
+@each_hostile_host
+def test_hostile_host_same_status_under_asgi(host: str, docs_app: erlen.Erlen) -> None:
     """The ASGI entry builds the environ from the scope's headers: same answer."""
-    app = erlen.Erlen(__name__)
-    app.config["TRUSTED_HOSTS"] = trusted
-
-    @app.route("/docs/")
-    def docs() -> str:
-        return "docs"
-
     # A server passes the header's bytes; the WSGI environ holds them as latin-1.
-    status = _asgi_status(app, [(b"host", host.encode("latin-1", "replace"))])
+    status = _asgi_status(docs_app, [(b"host", _on_the_wire(host))])
     assert status != 500
-    assert status == _status(app, host.encode("latin-1", "replace").decode("latin-1"))
+    assert status == _status(docs_app, _on_the_wire(host).decode("latin-1"))
 
 
 @pytest.mark.parametrize(
@@ -226,18 +243,10 @@ def test_hostile_host_same_status_under_asgi(
     ],
     ids=["two-hosts", "two-bad-hosts", "bytes", "nul", "utf-8", "no-host"],
 )
-@pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
 def test_host_headers_only_asgi_can_carry_are_never_a_500(
-    headers: list[tuple[bytes, bytes]], trusted: list[str] | None
+    headers: list[tuple[bytes, bytes]], docs_app: erlen.Erlen
 ) -> None:
-    app = erlen.Erlen(__name__)
-    app.config["TRUSTED_HOSTS"] = trusted
-
-    @app.route("/docs/")
-    def docs() -> str:
-        return "docs"
-
-    assert _asgi_status(app, headers) in {308, 400}
+    assert _asgi_status(docs_app, headers) in {308, 400}
 
 
 def _websocket_messages(app: erlen.Erlen, host: str) -> list[str]:
@@ -253,42 +262,23 @@ def _websocket_messages(app: erlen.Erlen, host: str) -> list[str]:
     async def send(message: t.Any) -> None:
         sent.append(f"{message['type']} {message.get('code', '')}".strip())
 
-    scope = {
-        "type": "websocket",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "scheme": "ws",
-        "path": "/ws/",
-        "raw_path": b"/ws/",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", host.encode("latin-1", "replace"))],
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-    }
+    scope = _scope("websocket", "/ws/", [(b"host", _on_the_wire(host))])
     asyncio.run(asyncio.wait_for(app(scope, receive, send), 30))
     return sent
 
 
-@pytest.mark.parametrize("trusted", TRUSTED, ids=["unset", "dot-domain", "names"])
-@pytest.mark.parametrize("host", HOSTILE_HOSTS, ids=range(len(HOSTILE_HOSTS)))
+@each_hostile_host
 def test_hostile_host_refuses_the_websocket_handshake(
-    host: str, trusted: list[str] | None
+    host: str, docs_app: erlen.Erlen
 ) -> None:
     """A host an HTTP request answers 400 for closes the handshake (1008), no error."""
-    app = erlen.Erlen(__name__)
-    app.config["TRUSTED_HOSTS"] = trusted
 
-    @app.route("/docs/")
-    def docs() -> str:
-        return "docs"
-
-    @app.websocket("/ws/")
+    @docs_app.websocket("/ws/")
     async def ws() -> None:
         await erlen.websocket.send("hi")
 
-    sent = _websocket_messages(app, host)
-    bad_host = _status(app, host.encode("latin-1", "replace").decode("latin-1")) == 400
+    sent = _websocket_messages(docs_app, host)
+    bad_host = _status(docs_app, _on_the_wire(host).decode("latin-1")) == 400
     if bad_host:
         assert sent == ["websocket.close 1008"]
     else:

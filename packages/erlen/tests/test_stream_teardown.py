@@ -62,56 +62,88 @@ def app() -> erlen.Erlen:
     return app
 
 
-def test_sent_stream_tears_down_once(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
+@pytest.fixture
+def rec(app: erlen.Erlen) -> _Recorder:
+    """Record the app's request closes and teardowns, from before its first request."""
+    return _Recorder(app)
+
+
+@pytest.fixture
+def kept() -> list[t.Any]:
+    """Where views keep the streams they make alive past the request."""
+    return []
+
+
+@pytest.fixture
+def streaming_app(app: erlen.Erlen) -> erlen.Erlen:
+    """The app with ``/`` returning a stream with context."""
 
     @app.route("/")
     def index() -> t.Any:
         return erlen.stream_with_context(_rows())
 
-    response = app.test_client().get("/")
-    assert response.data == b"ab"
-    response.close()
-    rec.assert_once()
+    return app
 
 
-def test_stream_created_but_not_returned(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-    kept: list[t.Any] = []
-
+def _keep_a_stream(app: erlen.Erlen, kept: list[t.Any]) -> None:
     @app.route("/")
     def index() -> str:
         kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
         return "other"
 
-    response = app.test_client().get("/")
-    assert response.data == b"other"
-    response.close()
-    rec.assert_once()
-    assert kept
 
-
-def test_stream_template_created_but_not_returned(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-
+def _drop_a_template_stream(app: erlen.Erlen, kept: list[t.Any]) -> None:
     @app.route("/")
     def index() -> str:
         erlen.stream_template_string("{{ 1 + 1 }}")
         return "other"
 
-    response = app.test_client().get("/")
-    assert response.data == b"other"
+
+def _keep_a_stream_in_an_async_view(app: erlen.Erlen, kept: list[t.Any]) -> None:
+    @app.route("/")
+    async def index() -> str:
+        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
+        return "other"
+
+
+def test_sent_stream_tears_down_once(
+    streaming_app: erlen.Erlen, rec: _Recorder
+) -> None:
+    response = streaming_app.test_client().get("/")
+    assert response.data == b"ab"
     response.close()
     rec.assert_once()
 
 
-def test_after_request_replaces_streamed_response(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-    replaced: list[erlen.Response] = []
+@pytest.mark.parametrize(
+    ("view", "keeps"),
+    [
+        (_keep_a_stream, True),
+        (_drop_a_template_stream, False),
+        (_keep_a_stream_in_an_async_view, True),
+    ],
+    ids=["stream", "template", "async-view"],
+)
+def test_stream_created_but_not_returned(
+    app: erlen.Erlen,
+    rec: _Recorder,
+    kept: list[t.Any],
+    view: t.Callable[[erlen.Erlen, list[t.Any]], None],
+    keeps: bool,
+) -> None:
+    view(app, kept)
+    response = app.test_client().get("/")
+    assert response.data == b"other"
+    response.close()
+    rec.assert_once()
+    assert bool(kept) is keeps
 
-    @app.route("/")
-    def index() -> t.Any:
-        return erlen.stream_with_context(_rows())
+
+def test_after_request_replaces_streamed_response(
+    streaming_app: erlen.Erlen, rec: _Recorder
+) -> None:
+    app = streaming_app
+    replaced: list[erlen.Response] = []
 
     @app.after_request
     def replace(response: erlen.Response) -> erlen.Response:
@@ -124,12 +156,10 @@ def test_after_request_replaces_streamed_response(app: erlen.Erlen) -> None:
     rec.assert_once()
 
 
-def test_after_request_raises_on_streamed_response(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-
-    @app.route("/")
-    def index() -> t.Any:
-        return erlen.stream_with_context(_rows())
+def test_after_request_raises_on_streamed_response(
+    streaming_app: erlen.Erlen, rec: _Recorder
+) -> None:
+    app = streaming_app
 
     @app.after_request
     def fail(response: erlen.Response) -> erlen.Response:
@@ -142,15 +172,9 @@ def test_after_request_raises_on_streamed_response(app: erlen.Erlen) -> None:
 
 
 def test_unread_unclosed_test_response_tears_down(
-    app: erlen.Erlen, any_app_entry: str
+    streaming_app: erlen.Erlen, rec: _Recorder, any_app_entry: str
 ) -> None:
-    rec = _Recorder(app)
-
-    @app.route("/")
-    def index() -> t.Any:
-        return erlen.stream_with_context(_rows())
-
-    client = app.test_client()
+    client = streaming_app.test_client()
     response = client.get("/")
     assert response.status_code == 200
     if any_app_entry == "asgi":  # the ASGI server sent the body before answering
@@ -162,8 +186,9 @@ def test_unread_unclosed_test_response_tears_down(
     rec.assert_once()
 
 
-def test_error_in_stream_reaches_teardown(app: erlen.Erlen, any_app_entry: str) -> None:
-    rec = _Recorder(app)
+def test_error_in_stream_reaches_teardown(
+    app: erlen.Erlen, rec: _Recorder, any_app_entry: str
+) -> None:
 
     @app.route("/")
     def index() -> t.Any:
@@ -183,21 +208,6 @@ def test_error_in_stream_reaches_teardown(app: erlen.Erlen, any_app_entry: str) 
             response.get_data()
         response.close()
     rec.assert_once("KeyError")
-
-
-def test_async_view_stream_created_but_not_returned(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-    kept: list[t.Any] = []
-
-    @app.route("/")
-    async def index() -> str:
-        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
-        return "other"
-
-    response = app.test_client().get("/")
-    assert response.data == b"other"
-    response.close()
-    rec.assert_once()
 
 
 def test_many_abandoned_streams_release_everything(app: erlen.Erlen) -> None:
@@ -296,8 +306,7 @@ def _many_rows() -> t.Iterator[str]:
         yield "row"
 
 
-def test_asgi_peer_leaves_mid_stream(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
+def test_asgi_peer_leaves_mid_stream(app: erlen.Erlen, rec: _Recorder) -> None:
 
     @app.route("/")
     def index() -> t.Any:
@@ -310,10 +319,8 @@ def test_asgi_peer_leaves_mid_stream(app: erlen.Erlen) -> None:
 
 
 def test_asgi_peer_leaves_before_an_unsent_stream_is_released(
-    app: erlen.Erlen,
+    app: erlen.Erlen, rec: _Recorder, kept: list[t.Any]
 ) -> None:
-    rec = _Recorder(app)
-    kept: list[t.Any] = []
 
     @app.route("/")
     def index() -> t.Any:
@@ -325,14 +332,10 @@ def test_asgi_peer_leaves_before_an_unsent_stream_is_released(
     rec.assert_once()
 
 
-def test_asgi_failing_send_releases_the_unsent_stream(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-    kept: list[t.Any] = []
-
-    @app.route("/")
-    def index() -> str:
-        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
-        return "other"
+def test_asgi_failing_send_releases_the_unsent_stream(
+    app: erlen.Erlen, rec: _Recorder, kept: list[t.Any]
+) -> None:
+    _keep_a_stream(app, kept)
 
     async def failing_send(message: Message) -> None:
         if message["type"] == "http.response.body":
@@ -350,9 +353,9 @@ def test_asgi_failing_send_releases_the_unsent_stream(app: erlen.Erlen) -> None:
     rec.assert_once()
 
 
-def test_asgi_async_body_releases_the_unsent_stream(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-    kept: list[t.Any] = []
+def test_asgi_async_body_releases_the_unsent_stream(
+    app: erlen.Erlen, rec: _Recorder, kept: list[t.Any]
+) -> None:
 
     @app.route("/")
     def index() -> t.Any:
@@ -368,24 +371,19 @@ def test_asgi_async_body_releases_the_unsent_stream(app: erlen.Erlen) -> None:
     rec.assert_once()
 
 
-def test_asgi_head_of_a_streamed_response(app: erlen.Erlen) -> None:
-    rec = _Recorder(app)
-
-    @app.route("/")
-    def index() -> t.Any:
-        return erlen.stream_with_context(_rows())
-
-    sent = _serve(app, method="HEAD")
+def test_asgi_head_of_a_streamed_response(
+    streaming_app: erlen.Erlen, rec: _Recorder
+) -> None:
+    sent = _serve(streaming_app, method="HEAD")
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b""
     rec.assert_once()
 
 
 def test_asgi_request_without_teardown_functions_is_still_closed(
-    app: erlen.Erlen,
+    app: erlen.Erlen, kept: list[t.Any]
 ) -> None:
     """No teardown function: the request runs on the loop; closing still happens."""
     closed: list[str] = []
-    kept: list[t.Any] = []
 
     class ClosingRequest(Request):
         def close(self) -> None:
@@ -393,22 +391,17 @@ def test_asgi_request_without_teardown_functions_is_still_closed(
             super().close()
 
     app.request_class = ClosingRequest
-
-    @app.route("/")
-    def index() -> str:
-        kept.append(erlen.stream_with_context(_rows()))  # kept alive by the app
-        return "other"
-
+    _keep_a_stream(app, kept)
     sent = _serve(app)
     assert b"".join(m.get("body", b"") for m in sent[1:]) == b"other"
     assert closed == ["/"]
 
 
-def test_propagated_error_releases_a_kept_stream(app: erlen.Erlen) -> None:
+def test_propagated_error_releases_a_kept_stream(
+    app: erlen.Erlen, rec: _Recorder, kept: list[t.Any]
+) -> None:
     """With errors propagated (testing), the view's error still reaches teardown."""
-    rec = _Recorder(app)
     app.config["PROPAGATE_EXCEPTIONS"] = True
-    kept: list[t.Any] = []
 
     @app.route("/")
     def index() -> str:
