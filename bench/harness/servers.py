@@ -59,57 +59,18 @@ def server_command(
     :returns: ``None`` when that server is not installed.
     """
     if kind == "gunicorn":
-        exe = _tool("gunicorn")
-        if exe is None:
-            return None
-        return [
-            exe,
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            target,
-        ]
-    if kind == "granian":
-        exe = _tool("granian")
-        if exe is None:
-            return None
-        return [
-            exe,
-            "--interface",
-            "wsgi",
-            "--workers",
-            str(WORKERS),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            target,
-        ]
-    if kind == "uvicorn":
-        exe = _tool("uvicorn")
-        if exe is None:
-            return None
-        return [
-            exe,
-            "--workers",
-            str(WORKERS),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            target,
-        ]
-    raise ValueError(f"unknown server {kind!r}; use 'gunicorn', 'granian' or 'uvicorn'")
+        options = ["--worker-class", "sync", "--bind", f"127.0.0.1:{port}"]
+    elif kind in ("granian", "uvicorn"):
+        options = ["--host", "127.0.0.1", "--port", str(port)]
+        options += ["--interface", "wsgi"] if kind == "granian" else ["--no-access-log"]
+    else:
+        raise ValueError(
+            f"unknown server {kind!r}; use 'gunicorn', 'granian' or 'uvicorn'"
+        )
+    exe = _tool(kind)
+    if exe is None:
+        return None
+    return [exe, "--workers", str(WORKERS), *options, "--log-level", "warning", target]
 
 
 def free_port() -> int:
