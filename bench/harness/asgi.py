@@ -16,12 +16,10 @@ from __future__ import annotations
 import asyncio
 import http.client
 import importlib.metadata
-import os
 import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import typing as t
 from dataclasses import dataclass
@@ -194,23 +192,11 @@ async def _inproc(
 
 def _start_uvicorn(name: str) -> servers.Server:
     port = servers.free_port()
-    env = {**os.environ, "BENCH_ASGI_APP": name}
-    env["PYTHONPATH"] = servers.BENCH_DIR + os.pathsep + env.get("PYTHONPATH", "")
-    log = tempfile.TemporaryFile()
     command = [sys.executable, "-m", "uvicorn", "apps.asgi_apps:app"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(servers.WORKERS)]
     command += ["--log-level", "warning", "--no-access-log"]
-    process = subprocess.Popen(
-        command,
-        cwd=servers.BENCH_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    return servers.Server(name, "uvicorn", port, process, log)
+    return servers.launch(name, "uvicorn", port, command, {"BENCH_ASGI_APP": name})
 
 
 def _check_server(server: servers.Server) -> None:

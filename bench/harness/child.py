@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from apps import common  # noqa: E402
 from apps import load  # noqa: E402
+from harness import childloop  # noqa: E402
 from harness.inproc import time_batch  # noqa: E402
 from harness.wsgi import prepare  # noqa: E402
 from harness.wsgi import supported  # noqa: E402
@@ -46,18 +47,7 @@ def run_requests(
     prepared = prepare(
         app_name, common.ENDPOINTS_BY_NAME[endpoint_name], load(app_name)
     )
-    time_batch(prepared, warmup)
-
-    def measured() -> None:
-        if count:
-            time_batch(prepared, count)
-
-    if marked:
-        import ctypes
-
-        ctypes.CFUNCTYPE(None)(measured)()
-    else:
-        measured()
+    childloop.drive(prepared, warmup, count, marked)
 
 
 def run_memory(app_name: str, first: int, second: int) -> None:
@@ -83,15 +73,10 @@ def run_memory(app_name: str, first: int, second: int) -> None:
 
 def main(argv: list[str]) -> int:
     """Dispatch on the first argument; see the module docstring."""
-    if len(argv) in (5, 6) and argv[0] == "requests":
-        marked = argv[5:] == ["--marked"]
-        run_requests(argv[1], argv[2], int(argv[3]), int(argv[4]), marked)
-        return 0
     if len(argv) == 4 and argv[0] == "memory":
         run_memory(argv[1], int(argv[2]), int(argv[3]))
         return 0
-    print(__doc__, file=sys.stderr)
-    return 2
+    return childloop.main(argv, run_requests, __doc__)
 
 
 if __name__ == "__main__":

@@ -16,22 +16,20 @@ import asyncio
 import cProfile
 import datetime as dt
 import gc
-import http.client
 import os
 import pstats
 import random
-import re
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import typing as t
 from dataclasses import dataclass
 from dataclasses import field
 from io import BytesIO
 
+from apps import common as hello_common
 from harness import asgi_call as asgi
 from harness import callgrind
 from harness import servers
@@ -43,8 +41,6 @@ from realapps import load
 from realapps import STACKS
 from realapps import STACKS_BY_NAME
 
-BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKERS = 2
 CONNECTIONS = 32
 #: The extra run of the issue's goal: 20 queries with 256 connections.
 WIDE_TEST = "queries20"
@@ -372,115 +368,23 @@ def profile(caller: Caller, requests: int) -> dict[str, float]:
 # -- servers ------------------------------------------------------------------------
 
 
-def server_command(kind: str, port: int) -> list[str] | None:
-    """The command serving ``realapps.wsgi`` with gunicorn (WSGI) or uvicorn (ASGI)."""
-    if kind == "wsgi":
-        exe = servers._tool("gunicorn")
-        if exe is None:
-            return None
-        command = [
-            exe,
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "realapps.wsgi:app",
-        ]
-    else:
-        exe = servers._tool("uvicorn")
-        if exe is None:
-            return None
-        command = [
-            exe,
-            "--workers",
-            str(WORKERS),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "realapps.wsgi:asgi",
-        ]
-    return _on_core(SERVER_CORE, command)
-
-
 def start(stack: str, url: str) -> servers.Server | None:
     """Start the server of ``stack``; ``None`` if its server is not installed."""
-    spec = STACKS_BY_NAME[stack]
+    wsgi = STACKS_BY_NAME[stack].kind == "wsgi"
+    kind = "gunicorn" if wsgi else "uvicorn"
     port = servers.free_port()
-    command = server_command(spec.kind, port)
+    command = servers.server_command(
+        kind, port, "realapps.wsgi:app" if wsgi else "realapps.wsgi:asgi"
+    )
     if command is None:
         return None
-    env = dict(os.environ)
-    env["BENCH_STACK"] = stack
-    env["BENCH_DATABASE_URL"] = url
-    env["PYTHONPATH"] = BENCH_DIR + os.pathsep + env.get("PYTHONPATH", "")
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        command,
-        cwd=BENCH_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    return servers.Server(
-        stack, "gunicorn" if spec.kind == "wsgi" else "uvicorn", port, process, log
-    )
+    env = {"BENCH_STACK": stack, "BENCH_DATABASE_URL": url}
+    return servers.launch(stack, kind, port, _on_core(SERVER_CORE, command), env)
 
 
-def fetch(port: int, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """One GET on 127.0.0.1."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        conn.request("GET", path, headers={"Connection": "close"})
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        conn.close()
-
-
-def wait_ready(server: servers.Server, tests: list[str]) -> None:
-    """Wait (bounded) for the server, then check every test type through it."""
-    deadline = time.monotonic() + servers.READY_TIMEOUT
-    first = common.TEST_TYPES_BY_NAME[tests[0]]
-    while True:
-        if server.process.poll() is not None:
-            server.error = (
-                f"exited with {server.process.returncode}: {server.log_tail()}"
-            )
-            return
-        try:
-            fetch(server.port, first.path)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.error = f"not ready within {servers.READY_TIMEOUT:.0f}s"
-                return
-            time.sleep(0.2)
-    for name in tests:
-        test = common.TEST_TYPES_BY_NAME[name]
-        try:
-            problem = test.check(*fetch(server.port, test.path))
-        except (OSError, http.client.HTTPException) as e:
-            problem = str(e)
-        if problem is not None:
-            server.error = f"{name}: {problem}"
-            return
-
-
-_RPS = re.compile(r"Requests/sec:\s*([0-9.]+)")
-_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s*(\d+)")
-_ERRORS = re.compile(
-    r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)"
-)
+def _endpoint(test: common.TestType) -> hello_common.Endpoint:
+    """The GET of ``test``, as :mod:`harness.servers` checks endpoints."""
+    return hello_common.Endpoint(test.name, "GET", test.path, test.check)
 
 
 def run_load(port: int, path: str, seconds: float, connections: int) -> float:
@@ -506,13 +410,7 @@ def run_load(port: int, path: str, seconds: float, connections: int) -> float:
         text=True,
         timeout=duration + 60,
     )
-    match = _RPS.search(proc.stdout)
-    if proc.returncode != 0 or match is None:
-        raise RuntimeError(f"wrk failed: {proc.stdout.strip()} {proc.stderr.strip()}")
-    bad = _NON_2XX.search(proc.stdout)
-    if bad is not None and int(bad.group(1)):
-        raise RuntimeError(f"{bad.group(1)} responses were not 2xx")
-    return float(match.group(1))
+    return servers.wrk_rate(proc)
 
 
 def measure_servers(
@@ -537,7 +435,9 @@ def measure_servers(
                     continue
                 running.append(server)
             for server in running:
-                wait_ready(server, tests)
+                servers.check_endpoints(
+                    server, [_endpoint(common.TEST_TYPES_BY_NAME[x]) for x in tests]
+                )
                 if server.error is None:
                     try:
                         run_load(
@@ -563,13 +463,13 @@ def measure_servers(
                         if key in errors:
                             continue
                         try:
-                            rate = run_load(
+                            rps = run_load(
                                 server.port,
                                 common.TEST_TYPES_BY_NAME[test].path,
                                 plan.server_seconds,
                                 conns,
                             )
-                            samples.setdefault(key, []).append(rate)
+                            samples.setdefault(key, []).append(rps)
                         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
                             errors[key] = str(e)[:300]
             for server in running:
@@ -669,7 +569,7 @@ def run(plan: Plan, stacks: list[str], tests: list[str], skip: set[str]) -> Meas
             else:
                 clock = _step("requests/s behind gunicorn and uvicorn")
                 data.settings["servers"] = (
-                    f"gunicorn (sync) and uvicorn, {WORKERS} workers each"
+                    f"gunicorn (sync) and uvicorn, {servers.WORKERS} workers each"
                     + (
                         f", pinned to core {SERVER_CORE}; wrk, PostgreSQL and the harness on core {LOAD_CORE}"
                         if pinning()

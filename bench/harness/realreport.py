@@ -11,14 +11,16 @@ from harness.realapps import GROUP_ORDER
 from harness.realapps import Measured
 from harness.realapps import WIDE_CONNECTIONS
 from harness.realapps import WIDE_TEST
-from harness.report import _fmt_ratio
-from harness.report import _ratio
-from harness.report import _short
-from harness.report import _table
-from harness.report import _tool_version
-from harness.report import _version
 from harness.report import cpu_model
+from harness.report import format_ratio
 from harness.report import Goal
+from harness.report import goals_table
+from harness.report import markdown_table
+from harness.report import ratio_of
+from harness.report import sections
+from harness.report import shorten
+from harness.report import tool_version
+from harness.report import versions
 from realapps import bare
 from realapps import common
 from realapps import STACKS_BY_NAME
@@ -59,7 +61,7 @@ def goals(data: Measured) -> list[Goal]:
                 Goal(
                     f"gunicorn requests/s {test}: {subject} ÷ {REFERENCE}",
                     "≥ 1.25",
-                    _ratio(_rps(data, subject, test), _rps(data, REFERENCE, test)),
+                    ratio_of(_rps(data, subject, test), _rps(data, REFERENCE, test)),
                     1.25,
                     upper=False,
                 )
@@ -69,7 +71,7 @@ def goals(data: Measured) -> list[Goal]:
             Goal(
                 f"uvicorn requests/s {test}: {SUBJECT_ASGI} ÷ {REFERENCE_ASGI}",
                 "≥ 1.20",
-                _ratio(
+                ratio_of(
                     _rps(data, SUBJECT_ASGI, test), _rps(data, REFERENCE_ASGI, test)
                 ),
                 1.20,
@@ -80,7 +82,7 @@ def goals(data: Measured) -> list[Goal]:
         Goal(
             f"{WIDE_TEST} with {WIDE_CONNECTIONS} connections: {SUBJECT_ASGI} ÷ {REFERENCE}",
             "≥ 3.00",
-            _ratio(
+            ratio_of(
                 _rps(data, SUBJECT_ASGI, WIDE_TEST, WIDE_CONNECTIONS),
                 _rps(data, REFERENCE, WIDE_TEST, WIDE_CONNECTIONS),
             ),
@@ -108,19 +110,19 @@ def _timing_tables(
                 else f"{timing.median_us:,.0f} ±{timing.spread:.0%}"
             )
         rows.append(row)
-    lines = _table(["stack", *data.tests], rows)
+    lines = markdown_table(["stack", *data.tests], rows)
     lines += ["", f"{what} ÷ `{REFERENCE}` (below 1 is faster):", ""]
     rows = []
     for name in names:
         row = [f"`{name}`"]
         row += [
-            _fmt_ratio(
-                _ratio(_median(timings, name, x), _median(timings, REFERENCE, x))
+            format_ratio(
+                ratio_of(_median(timings, name, x), _median(timings, REFERENCE, x))
             )
             for x in data.tests
         ]
         rows.append(row)
-    return lines + _table(["stack", *data.tests], rows)
+    return lines + markdown_table(["stack", *data.tests], rows)
 
 
 def _median(
@@ -173,7 +175,7 @@ def _inproc_section(data: Measured) -> list[str]:
                     else f"{a - b:+,.0f} ({(a - b) / a:+.0%})"
                 )
             rows.append(row)
-    lines += _table(["stack", *db_tests], rows)
+    lines += markdown_table(["stack", *db_tests], rows)
     lines += ["", "### Wall-clock time", ""]
     lines += _timing_tables(data, data.timings, [*names, *floors], "Time")
     return lines
@@ -210,7 +212,7 @@ def _profile_section(data: Measured) -> list[str]:
             for s in stacks
         ]
         lines += [f"`{test}`:", ""]
-        lines += _table(["stack", "cpu µs", "wall µs", *groups], rows)
+        lines += markdown_table(["stack", "cpu µs", "wall µs", *groups], rows)
         lines.append("")
     return lines
 
@@ -235,16 +237,16 @@ def _instructions_section(data: Measured) -> list[str]:
             if count is None or count.per_request is None:
                 row.append("–")
                 continue
-            ratio = _ratio(
+            ratio = ratio_of(
                 count.per_request, reference.per_request if reference else None
             )
-            row.append(f"{count.per_request:,.0f} ({_fmt_ratio(ratio)})")
+            row.append(f"{count.per_request:,.0f} ({format_ratio(ratio)})")
         rows.append(row)
-    lines += _table(["stack (÷ flask-fsa)", *tests], rows)
+    lines += markdown_table(["stack (÷ flask-fsa)", *tests], rows)
     errors = [(k, c.error) for k, c in sorted(data.instructions.items()) if c.error]
     if errors:
         lines.append("")
-        lines += [f"- {k[0]} {k[1]}: {_short(e)}" for k, e in errors]
+        lines += [f"- {k[0]} {k[1]}: {shorten(e)}" for k, e in errors]
     return lines
 
 
@@ -273,65 +275,60 @@ def _servers_section(data: Measured) -> list[str]:
             else:
                 row.append(f"{rate.rps:,.0f}")
         rows.append(row)
-    lines += _table(["stack", *header], rows)
+    lines += markdown_table(["stack", *header], rows)
     for reference in (REFERENCE, REFERENCE_ASGI):
         lines += ["", f"÷ `{reference}` (above 1 is faster):", ""]
         rows = []
         for name in data.stacks:
             row = [f"`{name}`"]
             row += [
-                _fmt_ratio(_ratio(_rps(data, name, x, c), _rps(data, reference, x, c)))
+                format_ratio(
+                    ratio_of(_rps(data, name, x, c), _rps(data, reference, x, c))
+                )
                 for x, c in loads
             ]
             rows.append(row)
-        lines += _table(["stack", *header], rows)
+        lines += markdown_table(["stack", *header], rows)
     errors = sorted((k, r.error) for k, r in data.rates.items() if r.error)
     if errors:
         lines += ["", "Errors:", ""]
-        lines += [f"- {k[0]} {k[1]} c{k[2]}: {_short(e or '')}" for k, e in errors]
+        lines += [f"- {k[0]} {k[1]} c{k[2]}: {shorten(e or '')}" for k, e in errors]
     return lines
 
 
 def render(data: Measured) -> str:
     """The whole markdown report of one run."""
     stamp = data.started.strftime("%Y-%m-%d %H:%M UTC")
-    versions = ", ".join(f"{name} {_version(name)}" for name in VERSIONED)
     lines = [
         f"# erlen real-application benchmark ({data.mode} run, {stamp})",
         "",
         f"- Machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}"
         f" {platform.release()}; load average {data.settings.get('load', '?')} at"
         " start (the cores are shared: ratios in one run are what counts)",
-        f"- Python {platform.python_version()}; {versions}",
+        f"- Python {platform.python_version()}; {versions(VERSIONED)}",
         f"- PostgreSQL {data.settings.get('postgresql', '?')} (throwaway cluster,"
-        f" fsync off); wrk: {_tool_version(['wrk', '--version'])}",
+        f" fsync off); wrk: {tool_version(['wrk', '--version'])}",
         "- Test types: TechEmpower's JSON, single query (`db`), multiple queries"
         " with 1 and 20 rows, fortunes, updates with 20 rows, plaintext.",
         "",
         "## Goals (issue 18)",
         "",
     ]
-    lines += _table(
-        ["goal", "target", "measured", "status"],
-        [[g.name, g.bound, g.shown(), g.status] for g in goals(data)],
-    )
+    lines += goals_table(goals(data))
     lines += ["", "## Validation", ""]
     if not data.problems and not data.unavailable:
         lines.append("Every stack answered every test type correctly in-process.")
     for (name, test), problem in sorted(data.problems.items()):
-        lines.append(f"- {name} {test}: {_short(problem)}")
+        lines.append(f"- {name} {test}: {shorten(problem)}")
     for name, reason in sorted(data.unavailable.items()):
-        lines.append(f"- {name} is unavailable: {_short(reason)}")
-    sections: list[tuple[str, t.Callable[[Measured], list[str]], bool]] = [
-        ("inproc", _inproc_section, bool(data.timings)),
-        ("profile", _profile_section, bool(data.shares)),
-        ("instructions", _instructions_section, bool(data.instructions)),
-        ("servers", _servers_section, bool(data.rates)),
-    ]
-    for name, section, present in sections:
-        lines.append("")
-        if present:
-            lines += section(data)
-        elif name in data.skipped:
-            lines.append(f"_{name}: skipped ({data.skipped[name]})._")
+        lines.append(f"- {name} is unavailable: {shorten(reason)}")
+    lines += sections(
+        data,
+        [
+            ("inproc", _inproc_section, bool(data.timings)),
+            ("profile", _profile_section, bool(data.shares)),
+            ("instructions", _instructions_section, bool(data.instructions)),
+            ("servers", _servers_section, bool(data.rates)),
+        ],
+    )
     return "\n".join(lines) + "\n"

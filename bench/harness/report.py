@@ -95,14 +95,19 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _version(dist: str) -> str:
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
+def versions(dists: t.Iterable[str]) -> str:
+    """Return ``name version`` of each distribution, comma-separated, for the header."""
+    found = []
+    for dist in dists:
+        try:
+            found.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{dist} not installed")
+    return ", ".join(found)
 
 
-def _tool_version(args: list[str]) -> str:
+def tool_version(args: list[str]) -> str:
+    """Return the first line a command-line tool prints for ``args`` (its version)."""
     exe = shutil.which(args[0])
     if exe is None:
         return "not installed"
@@ -116,20 +121,54 @@ def _tool_version(args: list[str]) -> str:
     return lines[0] if lines else "unknown"
 
 
-def _ratio(a: float | None, b: float | None) -> float | None:
+def ratio_of(a: float | None, b: float | None) -> float | None:
+    """Return ``a ÷ b``, or ``None`` when either was not measured (or ``b`` is 0)."""
     if a is None or b is None or b == 0:
         return None
     return a / b
 
 
-def _fmt_ratio(value: float | None) -> str:
+def format_ratio(value: float | None) -> str:
+    """Return a ratio as a table cell: two decimals, ``–`` when not measured."""
     return "–" if value is None else f"{value:.2f}"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Return the lines of a markdown table."""
     lines = ["| " + " | ".join(header) + " |"]
     lines.append("|" + "|".join(" --- " for _ in header) + "|")
     lines.extend("| " + " | ".join(row) + " |" for row in rows)
+    return lines
+
+
+def goals_table(goals: t.Iterable[Goal]) -> list[str]:
+    """Return the goals table: each goal's target, measured value and status."""
+    return markdown_table(
+        ["goal", "target", "measured", "status"],
+        [[g.name, g.bound, g.shown(), g.status] for g in goals],
+    )
+
+
+class Skips(t.Protocol):
+    """A run's measurements, which name the measures left out and why."""
+
+    skipped: dict[str, str]
+
+
+D = t.TypeVar("D", bound=Skips)
+
+
+def sections(
+    data: D, parts: t.Sequence[tuple[str, t.Callable[[D], list[str]], bool]]
+) -> list[str]:
+    """Return each ``(name, render, present)`` part rendered, or why it was skipped."""
+    lines: list[str] = []
+    for name, render_part, present in parts:
+        lines.append("")
+        if present:
+            lines += render_part(data)
+        elif name in data.skipped:
+            lines.append(f"_{name}: skipped ({data.skipped[name]})._")
     return lines
 
 
@@ -152,7 +191,7 @@ def goals(data: RunData) -> list[Goal]:
     """Return the goals of the issue with the values measured in this run."""
 
     def time_ratio(endpoint: str, other: str = REFERENCE) -> float | None:
-        return _ratio(_time(data, SUBJECT, endpoint), _time(data, other, endpoint))
+        return ratio_of(_time(data, SUBJECT, endpoint), _time(data, other, endpoint))
 
     imports = data.imports
     mem = data.memory
@@ -162,7 +201,9 @@ def goals(data: RunData) -> list[Goal]:
         Goal(
             "hello with SECRET_KEY ÷ without",
             "≤ 1.05",
-            _ratio(_time(data, SUBJECT, "hello"), _time(data, SUBJECT_NOKEY, "hello")),
+            ratio_of(
+                _time(data, SUBJECT, "hello"), _time(data, SUBJECT_NOKEY, "hello")
+            ),
             1.05,
         ),
         Goal("json time ÷ Flask", "≤ 0.50", time_ratio("json"), 0.50),
@@ -173,7 +214,9 @@ def goals(data: RunData) -> list[Goal]:
         Goal(
             "routes1000 ÷ routes1 (erlen)",
             "≤ 1.05",
-            _ratio(_time(data, SUBJECT, "routes1000"), _time(data, SUBJECT, "routes1")),
+            ratio_of(
+                _time(data, SUBJECT, "routes1000"), _time(data, SUBJECT, "routes1")
+            ),
             1.05,
         ),
     ]
@@ -182,7 +225,7 @@ def goals(data: RunData) -> list[Goal]:
             Goal(
                 f"instructions {endpoint} ÷ Flask",
                 "≤ 0.50",
-                _ratio(
+                ratio_of(
                     _instr(data, SUBJECT, endpoint), _instr(data, REFERENCE, endpoint)
                 ),
                 0.50,
@@ -193,7 +236,7 @@ def goals(data: RunData) -> list[Goal]:
             Goal(
                 f"{server} requests/s (hello) ÷ Flask",
                 f"≥ {limit:.2f}",
-                _ratio(
+                ratio_of(
                     _rps(data, server, SUBJECT, "hello"),
                     _rps(data, server, REFERENCE, "hello"),
                 ),
@@ -207,7 +250,7 @@ def goals(data: RunData) -> list[Goal]:
         Goal(
             "import time ÷ Flask",
             "≤ 1.00",
-            _ratio(
+            ratio_of(
                 subject_import.ms if subject_import else None,
                 reference_import.ms if reference_import else None,
             ),
@@ -220,7 +263,7 @@ def goals(data: RunData) -> list[Goal]:
         Goal(
             "RSS after 10,000 requests ÷ Flask",
             "≤ 1.00",
-            _ratio(
+            ratio_of(
                 float(subject_mem.rss_kib)
                 if subject_mem and subject_mem.rss_kib is not None
                 else None,
@@ -280,7 +323,7 @@ def _inproc_section(data: RunData) -> list[str]:
             )
             row.append(_cell(data, app, endpoint, shown))
         rows.append(row)
-    lines += _table(["endpoint", *apps], rows)
+    lines += markdown_table(["endpoint", *apps], rows)
     worst = max(timing.spread for timing in data.timings.values())
     if worst > 0.15:
         lines += [
@@ -297,7 +340,9 @@ def _inproc_section(data: RunData) -> list[str]:
         for endpoint in data.endpoints:
             row = [endpoint]
             for app in others:
-                value = _ratio(_time(data, app, endpoint), _time(data, base, endpoint))
+                value = ratio_of(
+                    _time(data, app, endpoint), _time(data, base, endpoint)
+                )
                 row.append(
                     _cell(
                         data, app, endpoint, None if value is None else f"{value:.2f}"
@@ -305,7 +350,7 @@ def _inproc_section(data: RunData) -> list[str]:
                 )
             rows.append(row)
         lines += ["", f"### {title}", ""]
-        lines += _table(["endpoint", *others], rows)
+        lines += markdown_table(["endpoint", *others], rows)
     return lines
 
 
@@ -314,7 +359,7 @@ def _methods(data: RunData) -> str:
     return " and ".join(methods) if methods else "–"
 
 
-def _short(text: str | None, limit: int = 240) -> str:
+def shorten(text: str | None, limit: int = 240) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -338,16 +383,16 @@ def _instructions_section(data: RunData) -> list[str]:
                 _cell(data, app, endpoint, None if value is None else f"{value:,.0f}")
             )
         row.append(
-            _fmt_ratio(
-                _ratio(
+            format_ratio(
+                ratio_of(
                     _instr(data, SUBJECT, endpoint), _instr(data, REFERENCE, endpoint)
                 )
             )
         )
         rows.append(row)
-    lines += _table(["endpoint", *apps, "erlen ÷ flask"], rows)
+    lines += markdown_table(["endpoint", *apps, "erlen ÷ flask"], rows)
     errors = [
-        f"- {app} {endpoint}: {_short(count.error)}"
+        f"- {app} {endpoint}: {shorten(count.error)}"
         for (app, endpoint), count in data.instructions.items()
         if count.error
     ]
@@ -378,18 +423,18 @@ def _servers_section(data: RunData) -> list[str]:
                     shown = "error"
                 row.append(_cell(data, app, endpoint, shown))
             row.append(
-                _fmt_ratio(
-                    _ratio(
+                format_ratio(
+                    ratio_of(
                         _rps(data, server, SUBJECT, endpoint),
                         _rps(data, server, REFERENCE, endpoint),
                     )
                 )
             )
             rows.append(row)
-    lines += _table(["server", "endpoint", *apps, "erlen ÷ flask"], rows)
+    lines += markdown_table(["server", "endpoint", *apps, "erlen ÷ flask"], rows)
     errors = sorted(
         {
-            f"- {k[0]} {k[1]}: {_short(rate.error)}"
+            f"- {k[0]} {k[1]}: {shorten(rate.error)}"
             for k, rate in data.rates.items()
             if rate.error
         }
@@ -410,7 +455,7 @@ def _imports_section(data: RunData) -> list[str]:
             [
                 name,
                 f"{cost.ms:.1f}",
-                _fmt_ratio(_ratio(cost.ms, reference.ms if reference else None)),
+                format_ratio(ratio_of(cost.ms, reference.ms if reference else None)),
                 str(cost.modules),
             ]
         )
@@ -422,8 +467,8 @@ def _imports_section(data: RunData) -> list[str]:
         " the import adds to `sys.modules`.",
         "",
     ]
-    lines += _table(["module", "import ms", "÷ flask", "modules loaded"], rows)
-    errors = [f"- {n}: {_short(c.error)}" for n, c in data.imports.items() if c.error]
+    lines += markdown_table(["module", "import ms", "÷ flask", "modules loaded"], rows)
+    errors = [f"- {n}: {shorten(c.error)}" for n, c in data.imports.items() if c.error]
     if errors:
         lines += ["", "Errors:", "", *errors]
     return lines
@@ -440,8 +485,8 @@ def _memory_section(data: RunData) -> list[str]:
             [
                 app,
                 f"{mem.rss_kib / 1024:.1f}",
-                _fmt_ratio(
-                    _ratio(
+                format_ratio(
+                    ratio_of(
                         float(mem.rss_kib),
                         float(reference.rss_kib)
                         if reference and reference.rss_kib
@@ -458,8 +503,8 @@ def _memory_section(data: RunData) -> list[str]:
         " (cycling through the endpoints), and its growth over the next 5,000.",
         "",
     ]
-    lines += _table(["app", "RSS MiB", "÷ flask", "growth KiB"], rows)
-    errors = [f"- {a}: {_short(m.error)}" for a, m in data.memory.items() if m.error]
+    lines += markdown_table(["app", "RSS MiB", "÷ flask", "growth KiB"], rows)
+    errors = [f"- {a}: {shorten(m.error)}" for a, m in data.memory.items() if m.error]
     if errors:
         lines += ["", "Errors:", "", *errors]
     return lines
@@ -469,7 +514,6 @@ def render(data: RunData) -> str:
     """Return the whole markdown report of one run."""
     stamp = data.started.strftime("%Y-%m-%d %H:%M UTC")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    versions = ", ".join(f"{name} {_version(name)}" for name in VERSIONED)
     lines = [
         f"# erlen benchmark ({data.mode} run, {stamp})",
         "",
@@ -477,19 +521,16 @@ def render(data: RunData) -> str:
         f" {platform.system()} {platform.release()}; load average"
         f" {data.settings.get('load', f'{load:.2f}')} at start",
         f"- Python {platform.python_version()} ({platform.python_implementation()});"
-        f" {versions}",
-        f"- valgrind: {_tool_version(['valgrind', '--version'])};"
-        f" wrk: {_tool_version(['wrk', '--version'])}",
+        f" {versions(VERSIONED)}",
+        f"- valgrind: {tool_version(['valgrind', '--version'])};"
+        f" wrk: {tool_version(['wrk', '--version'])}",
         "- Every figure is a ratio measured in this run against peers on this machine;"
         " absolute numbers only compare within one report.",
         "",
         "## Goals (erlen with SECRET_KEY unless stated)",
         "",
     ]
-    lines += _table(
-        ["goal", "target", "measured", "status"],
-        [[g.name, g.bound, g.shown(), g.status] for g in goals(data)],
-    )
+    lines += goals_table(goals(data))
     lines += ["", "## Validation", ""]
     checked = len(data.validation.prepared) + len(data.validation.problems)
     if not data.validation.problems:
@@ -501,22 +542,19 @@ def render(data: RunData) -> str:
         )
         lines.append("")
         lines += [
-            f"- {app} {endpoint}: {_short(problem)}"
+            f"- {app} {endpoint}: {shorten(problem)}"
             for (app, endpoint), problem in sorted(data.validation.problems.items())
         ]
     for app, reason in sorted(data.validation.unavailable.items()):
-        lines.append(f"- {app} is unavailable: {_short(reason)}")
-    sections: list[tuple[str, t.Callable[[RunData], list[str]], bool]] = [
-        ("inproc", _inproc_section, bool(data.timings)),
-        ("instructions", _instructions_section, bool(data.instructions)),
-        ("servers", _servers_section, bool(data.rates)),
-        ("import", _imports_section, bool(data.imports)),
-        ("memory", _memory_section, bool(data.memory)),
-    ]
-    for name, section, present in sections:
-        lines.append("")
-        if present:
-            lines += section(data)
-        elif name in data.skipped:
-            lines.append(f"_{name}: skipped ({data.skipped[name]})._")
+        lines.append(f"- {app} is unavailable: {shorten(reason)}")
+    lines += sections(
+        data,
+        [
+            ("inproc", _inproc_section, bool(data.timings)),
+            ("instructions", _instructions_section, bool(data.instructions)),
+            ("servers", _servers_section, bool(data.rates)),
+            ("import", _imports_section, bool(data.imports)),
+            ("memory", _memory_section, bool(data.memory)),
+        ],
+    )
     return "\n".join(lines) + "\n"

@@ -49,46 +49,28 @@ def _tool(name: str) -> str | None:
     return local if os.path.exists(local) else shutil.which(name)
 
 
-def server_command(kind: str, port: int) -> list[str] | None:
-    """Return the command line that serves ``apps.wsgi:app`` with ``kind``.
+def server_command(
+    kind: str, port: int, target: str = "apps.wsgi:app"
+) -> list[str] | None:
+    """Return the command line that serves ``target`` with ``kind`` on 127.0.0.1.
 
+    :param kind: ``gunicorn`` (sync workers), ``granian`` (WSGI interface) or
+        ``uvicorn`` (ASGI); ``WORKERS`` workers each.
     :returns: ``None`` when that server is not installed.
     """
     if kind == "gunicorn":
-        exe = _tool("gunicorn")
-        if exe is None:
-            return None
-        return [
-            exe,
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "apps.wsgi:app",
-        ]
-    if kind == "granian":
-        exe = _tool("granian")
-        if exe is None:
-            return None
-        return [
-            exe,
-            "--interface",
-            "wsgi",
-            "--workers",
-            str(WORKERS),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "apps.wsgi:app",
-        ]
-    raise ValueError(f"unknown server {kind!r}; use 'gunicorn' or 'granian'")
+        options = ["--worker-class", "sync", "--bind", f"127.0.0.1:{port}"]
+    elif kind in ("granian", "uvicorn"):
+        options = ["--host", "127.0.0.1", "--port", str(port)]
+        options += ["--interface", "wsgi"] if kind == "granian" else ["--no-access-log"]
+    else:
+        raise ValueError(
+            f"unknown server {kind!r}; use 'gunicorn', 'granian' or 'uvicorn'"
+        )
+    exe = _tool(kind)
+    if exe is None:
+        return None
+    return [exe, "--workers", str(WORKERS), *options, "--log-level", "warning", target]
 
 
 def free_port() -> int:
@@ -144,14 +126,20 @@ def start(kind: str, app: str) -> Server | None:
     command = server_command(kind, port)
     if command is None:
         return None
-    env = dict(os.environ)
-    env["BENCH_APP"] = app
-    env["PYTHONPATH"] = BENCH_DIR + os.pathsep + env.get("PYTHONPATH", "")
+    return launch(app, kind, port, command, {"BENCH_APP": app})
+
+
+def launch(
+    app: str, kind: str, port: int, command: list[str], env: t.Mapping[str, str]
+) -> Server:
+    """Run ``command`` from bench/ in its own process group, ``env`` added to ours."""
+    environ = {**os.environ, **env}
+    environ["PYTHONPATH"] = BENCH_DIR + os.pathsep + environ.get("PYTHONPATH", "")
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
         command,
         cwd=BENCH_DIR,
-        env=env,
+        env=environ,
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -245,6 +233,14 @@ def run_wrk(
             text=True,
             timeout=duration + 30,
         )
+    return wrk_rate(proc)
+
+
+def wrk_rate(proc: subprocess.CompletedProcess[str]) -> float:
+    """Return the requests/s a finished wrk run printed.
+
+    :raises RuntimeError: wrk failed or saw non-2xx answers.
+    """
     match = _RPS.search(proc.stdout)
     if proc.returncode != 0 or match is None:
         raise RuntimeError(f"wrk failed: {proc.stdout.strip()} {proc.stderr.strip()}")
@@ -331,28 +327,34 @@ def load_generator() -> str:
     return "wrk" if shutil.which("wrk") else "python (wrk not installed)"
 
 
+def check_endpoints(server: Server, endpoints: t.Sequence[common.Endpoint]) -> None:
+    """Wait for ``server`` on the first endpoint, then check every one through it.
+
+    Sets ``server.error`` at the first problem.
+    """
+    wait_ready(server, endpoints[0])
+    for endpoint in endpoints:
+        if server.error is not None:
+            return
+        try:
+            status, headers, body = fetch(server.port, endpoint)
+        except (OSError, http.client.HTTPException) as e:
+            server.error = f"{endpoint.name}: {e}"
+            return
+        problem = endpoint.check(status, headers, body)
+        if problem is not None:
+            server.error = f"{endpoint.name}: {problem}"
+
+
 def _prepare(server: Server, endpoints: t.Sequence[str]) -> None:
     """Wait for ``server``, check every endpoint through it, and warm it up.
 
     Sets ``server.error`` at the first problem.
     """
-    first = common.ENDPOINTS_BY_NAME[endpoints[0]]
-    wait_ready(server, first)
-    for name in endpoints:
-        if server.error is not None:
-            return
-        endpoint = common.ENDPOINTS_BY_NAME[name]
-        try:
-            status, headers, body = fetch(server.port, endpoint)
-        except (OSError, http.client.HTTPException) as e:
-            server.error = f"{name}: {e}"
-            return
-        problem = endpoint.check(status, headers, body)
-        if problem is not None:
-            server.error = f"{name}: {problem}"
+    check_endpoints(server, [common.ENDPOINTS_BY_NAME[name] for name in endpoints])
     if server.error is None:
         try:
-            load(server.port, first.path, 1.0)
+            load(server.port, common.ENDPOINTS_BY_NAME[endpoints[0]].path, 1.0)
         except (RuntimeError, OSError, subprocess.SubprocessError) as e:
             server.error = f"warm-up failed: {e}"
 
