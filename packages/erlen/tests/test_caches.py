@@ -277,3 +277,88 @@ def test_after_hooks_appended_during_an_async_view(
         assert threads[0].startswith("erlen-asgi")
     else:
         assert threads == [threading.current_thread().name]
+
+
+def _host_app() -> erlen.Erlen:
+    app = erlen.Erlen(__name__)
+
+    @app.route("/")
+    def index() -> str:
+        return erlen.request.host
+
+    return app
+
+
+def test_known_hosts_follow_trusted_hosts() -> None:
+    app = _host_app()
+    client = app.test_client()
+    for _ in range(2):  # the second request finds the host remembered
+        assert client.get("/", headers={"Host": "a.example:80"}).text == "a.example"
+    app.config["TRUSTED_HOSTS"] = ["b.example"]
+    assert client.get("/", headers={"Host": "a.example"}).status_code == 400
+    assert client.get("/", headers={"Host": "b.example"}).text == "b.example"
+    app.config["TRUSTED_HOSTS"] = None
+    assert client.get("/", headers={"Host": "a.example"}).text == "a.example"
+
+
+def test_known_hosts_follow_server_name_and_url_map() -> None:
+    app = _host_app()
+
+    @app.route("/url")
+    def url() -> str:
+        return erlen.url_for("url", _external=True)
+
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/url", headers={"Host": "a.example"}).text == (
+            "http://a.example/url"
+        )
+    app.config["SERVER_NAME"] = "b.example"
+    assert client.get("/url", headers={"Host": "a.example"}).text == (
+        "http://b.example/url"
+    )
+    app.config["SERVER_NAME"] = None
+    app.url_map.add(Rule("/new", endpoint="new"))
+    app.view_functions["new"] = lambda: "new"
+    assert client.get("/new", headers={"Host": "a.example"}).text == "new"
+
+
+def test_known_hosts_are_bounded_and_per_app() -> None:
+    app, other = _host_app(), _host_app()
+    client = app.test_client()
+    for i in range(200):  # many hosts, as a hostile client may send
+        host = f"h{i}.example"
+        assert client.get("/", headers={"Host": host}).text == host
+        assert client.get("/", headers={"Host": host}).text == host
+    assert 0 < len(app._known_hosts) <= 64
+    assert other._known_hosts == {}
+    long_host = ".".join(["a" * 60] * 5)  # longer than any remembered host
+    assert client.get("/", headers={"Host": long_host}).text == long_host
+    assert long_host not in {key[1] for key in app._known_hosts}
+
+
+@pytest.mark.parametrize("host", [".example.com", "a..b", "A.Example:80", "[::1]:8080"])
+def test_known_hosts_answer_as_the_first_request(host: str) -> None:
+    first = _host_app().test_client().get("/", headers={"Host": host})
+    client = _host_app().test_client()
+    for _ in range(3):  # a rejected host is never remembered
+        rv = client.get("/", headers={"Host": host})
+        assert (rv.status_code, rv.text) == (first.status_code, first.text)
+
+
+def test_known_hosts_skip_request_classes_with_their_own_host() -> None:
+    app = _host_app()
+    calls: list[str] = []
+
+    class Request(erlen.Request):
+        @property
+        def host(self) -> str:  # type: ignore[override]
+            calls.append("host")
+            return "own.example"
+
+    app.request_class = Request
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/").text == "own.example"
+    assert len(calls) >= 2
+    assert app._known_hosts == {}

@@ -116,6 +116,14 @@ T_template_test = t.TypeVar("T_template_test", bound=ft.TemplateTestCallable)
 #: a fragment.
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
+#: Werkzeug's ``Request.host``: hosts are remembered only for request classes
+#: that keep it (a class with its own ``host`` computes it each time).
+_REQUEST_HOST = Request.host
+#: At most this many hosts are remembered per app, each from a ``Host``
+#: header of at most ``_MAX_KNOWN_HOST`` characters.
+_MAX_KNOWN_HOSTS = 64
+_MAX_KNOWN_HOST = 255
+
 
 def _default_content_type(app: Erlen) -> str | None:
     """``text/html; charset=utf-8`` for the app's response class, computed once
@@ -356,6 +364,9 @@ class Erlen(Scaffold):
         self._appctx_teardown = None
         self._sync_views: dict[str, tuple[t.Any, t.Callable[..., t.Any]]] = {}
         self._security_headers: SecurityHeaderPolicy | None = None
+        self._known_hosts: dict[
+            tuple[str, str | None, t.Any], tuple[str, str | None]
+        ] = {}
         #: Functions run on ASGI lifespan startup and shutdown, and generators
         #: wrapped around serving; see :meth:`before_serving`.
         self.before_serving_funcs: list[t.Callable[[], t.Any]] = []
@@ -1244,19 +1255,15 @@ class Erlen(Scaffold):
                     raise SecurityError(
                         f"Host {request.environ.get('HTTP_HOST')!r} is not trusted."
                     ) from None
-            # Newer Werkzeug releases read an invalid host as empty; older
-            # ones pass it on and fail when they build a redirect from it.
-            host = request.host
-            if ":" in host or "[" in host or "]" in host:
-                check_host_syntax(host)
+            host, plain_name = self._checked_host(request)
             subdomain = None
             server_name = self.config["SERVER_NAME"]
             if self.url_map.host_matching:
                 server_name = None
             elif not self.subdomain_matching:
                 subdomain = self.url_map.default_subdomain or ""
-                if server_name is None:
-                    adapter = _bind_plain(self.url_map, request, host, subdomain)
+                if server_name is None and plain_name is not None:
+                    adapter = _bind_plain(self.url_map, request, plain_name, subdomain)
                     if adapter is not None:
                         return adapter
             return self.url_map.bind_to_environ(
@@ -1269,6 +1276,36 @@ class Erlen(Scaffold):
                 url_scheme=self.config["PREFERRED_URL_SCHEME"],
             )
         return None
+
+    def _checked_host(self, request: Request) -> tuple[str, str | None]:
+        """``request.host``, checked, and its name for :func:`_bind_plain`
+        (``None`` when only Werkzeug's binding handles it).
+
+        Both are pure functions of the scheme, ``Host`` header and server
+        address while no trusted hosts apply, so they are remembered per app
+        (``app._known_hosts``, see docs/internals.md) and the request's
+        ``host`` is set from there.
+        """
+        key = None
+        if request.trusted_hosts is None and type(request).host is _REQUEST_HOST:
+            header = request.environ.get("HTTP_HOST")
+            if header is None or len(header) <= _MAX_KNOWN_HOST:
+                key = (request.scheme, header, request.server)
+                known = self._known_hosts.get(key)
+                if known is not None:
+                    request.host = known[0]  # pyright: ignore[reportAttributeAccessIssue]
+                    return known
+        # Newer Werkzeug releases read an invalid host as empty; older
+        # ones pass it on and fail when they build a redirect from it.
+        host = request.host
+        if ":" in host or "[" in host or "]" in host:
+            check_host_syntax(host)
+        rv = (host, _plain_server_name(host))
+        if key is not None:
+            if len(self._known_hosts) >= _MAX_KNOWN_HOSTS:
+                self._known_hosts.clear()  # many hosts (or a hostile client)
+            self._known_hosts[key] = rv
+        return rv
 
     def url_for(
         self,
@@ -1463,35 +1500,46 @@ mark_coroutine_function(Erlen.__call__)
 
 def _decode_wsgi(environ: WSGIEnvironment, key: str) -> str | None:
     value = environ.get(key)
-    if value is None:
-        return None
+    if value is None or value.isascii():  # ASCII decodes to itself
+        return value
     return value.encode("latin1").decode(errors="replace")  # type: ignore[no-any-return]
 
 
-def _bind_plain(
-    map: Map, request: Request, host: str, subdomain: str
-) -> MapAdapter | None:
-    """Bind ``map`` like ``bind_to_environ`` does for a plain (no host, subdomain
-    or server name matching) app, reusing what the request already parsed.
+def _plain_server_name(host: str) -> str | None:
+    """The server name :func:`_bind_plain` binds for ``host``, or ``None`` for
+    a host that needs Werkzeug's full handling.
 
-    Returns ``None`` for the requests that need Werkzeug's full handling, so
-    behaviour stays the same: a host that is not plain ASCII, one that
-    Werkzeug's ``Map.bind`` refuses (it IDNA-encodes the name and answers 400
-    when that fails, as for ``.`` or ``.example.com``), and WebSocket
-    upgrades. For an ASCII name the IDNA codec only checks label lengths:
-    every label but the last 1 to 63 characters, the last at most 63; the
-    same check runs here without the codec's cost.
+    That is a host that is not plain ASCII, or one that Werkzeug's
+    ``Map.bind`` refuses (it IDNA-encodes the name and answers 400 when that
+    fails, as for ``.`` or ``.example.com``). For an ASCII name the IDNA
+    codec only checks label lengths: every label but the last 1 to 63
+    characters, the last at most 63; the same check runs here without the
+    codec's cost.
     """
-    environ = request.environ
     server_name = host.lower()
     name = server_name.partition(":")[0]
-    if not name.isascii() or "HTTP_UPGRADE" in environ:
+    if not name.isascii():
         return None
     if "." in name:
         labels = name.split(".")
         if len(labels[-1]) > 63 or not all(0 < len(x) < 64 for x in labels[:-1]):
             return None  # Werkzeug raises its 400 (BadHost) for this name
     elif len(name) > 63:
+        return None
+    return server_name
+
+
+def _bind_plain(
+    map: Map, request: Request, server_name: str, subdomain: str
+) -> MapAdapter | None:
+    """Bind ``map`` like ``bind_to_environ`` does for a plain (no host, subdomain
+    or server name matching) app, reusing what the request already parsed.
+
+    ``server_name`` comes from :func:`_plain_server_name`. Returns ``None``
+    for WebSocket upgrades, which need Werkzeug's full handling.
+    """
+    environ = request.environ
+    if "HTTP_UPGRADE" in environ:
         return None
     script_name = _decode_wsgi(environ, "SCRIPT_NAME")
     path_info = _decode_wsgi(environ, "PATH_INFO")
