@@ -9,6 +9,7 @@ import sys
 import threading
 import typing as t
 
+import itsdangerous
 import pytest
 
 import erlen
@@ -245,7 +246,12 @@ def test_async_hooks_and_handlers_run_natively(app: erlen.Erlen) -> None:
     assert (rv.status, rv.body) == (418, b"handled 7")
 
 
-def test_headers_and_cookies_match_wsgi_byte_for_byte(app: erlen.Erlen) -> None:
+def test_headers_and_cookies_match_wsgi_byte_for_byte(
+    app: erlen.Erlen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The session cookie is signed with the time: the same second for all three.
+    monkeypatch.setattr(itsdangerous.TimestampSigner, "get_timestamp", lambda _: 10**9)
+
     @app.route("/")
     def index() -> erlen.Response:
         erlen.session["user"] = "ada"
