@@ -362,3 +362,19 @@ def test_known_hosts_skip_request_classes_with_their_own_host() -> None:
         assert client.get("/").text == "own.example"
     assert len(calls) >= 2
     assert app._known_hosts == {}
+
+
+def test_create_url_adapter_takes_the_request_proxy() -> None:
+    # Flask-RESTful calls app.create_url_adapter(flask.request) from its
+    # error router: the proxy is not a request class, so nothing is remembered.
+    app = _host_app()
+
+    @app.route("/adapter")
+    def adapter() -> str:
+        bound = app.create_url_adapter(erlen.request)  # type: ignore[arg-type]
+        assert bound is not None
+        return bound.match("/adapter")[0]
+
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get("/adapter", headers={"Host": "a.example"}).text == "adapter"

@@ -1287,7 +1287,13 @@ class Erlen(Scaffold):
         ``host`` is set from there.
         """
         key = None
-        if request.trusted_hosts is None and type(request).host is _REQUEST_HOST:
+        # Only a real request with Werkzeug's host: extensions may pass the
+        # ``request`` proxy (Flask-RESTful does), whose type has no ``host``.
+        cls = type(request)
+        if (
+            request.trusted_hosts is None
+            and getattr(cls, "host", None) is _REQUEST_HOST
+        ):
             header = request.environ.get("HTTP_HOST")
             if header is None or len(header) <= _MAX_KNOWN_HOST:
                 key = (request.scheme, header, request.server)
