@@ -42,6 +42,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from . import typing as ft
 from ._werkzeug_compat import new_map_adapter
+from .asgi import asgi_app as _serve_asgi
 from .asgi import mark_coroutine_function
 from .config import check_limit_types
 from .config import Config
@@ -730,9 +731,7 @@ class Erlen(Scaffold):
 
     async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve one ASGI connection (HTTP, WebSocket, lifespan); see :mod:`erlen.asgi`."""
-        from .asgi import asgi_app
-
-        await asgi_app(self, scope, receive, send)
+        await _serve_asgi(self, scope, receive, send)
 
     def wsgi_app(
         self, environ: WSGIEnvironment, start_response: StartResponse
