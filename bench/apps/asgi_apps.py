@@ -1,10 +1,11 @@
-"""The ASGI apps: erlen's ASGI entry beside Starlette, FastAPI and Quart.
+"""The ASGI apps: erlen's ASGI entry beside the Werkzeug floor, Starlette, FastAPI and Quart.
 
-Each ``create_<name>()`` returns an ASGI 3 app with ``async`` endpoints for
-hello, json, params, routes1/routes1000, form and session (the same responses
-as the WSGI apps, checked by the same :mod:`apps.common` checks) and a WebSocket
-echo at ``/ws``. The session is each framework's own signed cookie (Starlette's
-and FastAPI's ``SessionMiddleware``), keyed with ``common.SECRET_KEY``: read one
+Each ``create_<name>()`` returns an ASGI 3 app with endpoints for hello, json,
+params, routes1/routes1000, form and session (the same responses as the WSGI
+apps, checked by the same :mod:`apps.common` checks) and, except the apps in
+:data:`NO_WEBSOCKET`, a WebSocket echo at ``/ws``. The session is each
+framework's own signed cookie (Starlette's and FastAPI's ``SessionMiddleware``;
+``common.SessionCodec`` for Werkzeug), keyed with ``common.SECRET_KEY``: read one
 counter, write it back, send the cookie. ``uvicorn apps.asgi_apps:app`` serves the one named by
 ``BENCH_ASGI_APP``.
 """
@@ -16,7 +17,120 @@ import typing as t
 
 from apps import common
 
-ASGI_APPS = ("erlen", "starlette", "fastapi", "quart")
+ASGI_APPS = ("werkzeug", "erlen", "starlette", "fastapi", "quart")
+# Apps without the WebSocket echo: their ``ws echo`` cells are ``n/a``.
+NO_WEBSOCKET = frozenset({"werkzeug"})
+
+
+def create_werkzeug() -> t.Any:
+    """Werkzeug alone under ASGI: the floor for a framework on its Request/Response/Map.
+
+    Per request: the body read from ``receive``, ``erlen.asgi.build_environ``,
+    a ``Request``, the ``Map`` bound and matched, a plain view returning a
+    ``Response``, whose ``get_wsgi_response`` is sent as ASGI messages.
+    """
+    import json
+
+    from werkzeug.exceptions import HTTPException
+    from werkzeug.routing import Map
+    from werkzeug.routing import Rule
+    from werkzeug.wrappers import Request
+    from werkzeug.wrappers import Response
+
+    from erlen.asgi import build_environ
+
+    codec = common.SessionCodec()
+
+    def hello(request: Request) -> Response:
+        return Response(common.HELLO_TEXT, mimetype="text/html")
+
+    def json_(request: Request) -> Response:
+        return Response(json.dumps(common.JSON_PAYLOAD), mimetype="application/json")
+
+    def params(request: Request, user_id: int, slug: str) -> Response:
+        data = {"user_id": user_id, "slug": slug}
+        return Response(json.dumps(data), mimetype="application/json")
+
+    def form(request: Request) -> Response:
+        body = json.dumps(common.form_result(request.form.to_dict()))
+        return Response(body, mimetype="application/json")
+
+    def session(request: Request) -> Response:
+        data = codec.load(request.cookies.get(common.SESSION_COOKIE))
+        data["count"] = int(data.get("count", 0)) + 1
+        response = Response(common.session_text(data["count"]), mimetype="text/html")
+        cookie = codec.dump(data)
+        response.set_cookie(
+            common.SESSION_COOKIE, cookie, httponly=True, samesite="Lax"
+        )
+        return response
+
+    def make_route(i: int) -> t.Callable[..., Response]:
+        def route(request: Request, n: int) -> Response:
+            return Response(common.route_text(i, n), mimetype="text/html")
+
+        return route
+
+    views: dict[str, t.Callable[..., Response]] = {
+        "hello": hello,
+        "json": json_,
+        "params": params,
+        "form": form,
+        "session": session,
+    }
+    rules = [
+        Rule("/", endpoint="hello"),
+        Rule("/json", endpoint="json"),
+        Rule("/users/<int:user_id>/posts/<slug>", endpoint="params"),
+        Rule("/form", endpoint="form", methods=["POST"]),
+        Rule("/session", endpoint="session"),
+    ]
+    for i in range(common.ROUTE_COUNT):
+        views[f"r{i}"] = make_route(i)
+        rules.append(Rule(f"{common.route_rule_prefix(i)}/<int:n>", endpoint=f"r{i}"))
+    url_map = Map(rules)
+
+    async def app(scope: dict[str, t.Any], receive: t.Any, send: t.Any) -> None:
+        if scope["type"] == "websocket":  # no WebSocket support: refuse it
+            await receive()
+            await send({"type": "websocket.close", "code": 1000})
+            return
+        if scope["type"] != "http":  # lifespan: nothing to start
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        environ = build_environ(scope, b"".join(chunks))
+        request = Request(environ)
+        try:
+            endpoint, args = url_map.bind_to_environ(environ).match()
+            response = views[endpoint](request, **args)
+        except HTTPException as e:
+            response = e.get_response(environ)
+        app_iter, status, headers = response.get_wsgi_response(environ)
+        try:
+            body = b"".join(app_iter)
+        finally:
+            if hasattr(app_iter, "close"):
+                app_iter.close()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(status.split(" ", 1)[0]),
+                "headers": [
+                    (k.lower().encode("latin-1"), v.encode("latin-1"))
+                    for k, v in headers
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    return app
 
 
 def create_erlen() -> t.Any:

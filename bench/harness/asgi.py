@@ -1,4 +1,4 @@
-"""Measure 6: the ASGI entry, beside Starlette, FastAPI and Quart.
+"""Measure 6: the ASGI entry, beside the Werkzeug floor, Starlette, FastAPI and Quart.
 
 In-process: microseconds per request, each an ``await app(scope, receive,
 send)`` on one event loop (median over rounds of batches, apps interleaved),
@@ -8,7 +8,8 @@ or the Python generator, and WebSocket echo round trips per second from a
 bounded ``websockets`` client (:mod:`harness.wsload`), runs interleaved across
 apps. Every app's answers are checked first, in-process and through its server
 (the ``session`` request sends back the cookie a first request got); an app
-that is not installed or answers wrongly is reported, not measured.
+that is not installed or answers wrongly is reported, not measured. The apps in
+``NO_WEBSOCKET`` (the Werkzeug floor) have no echo: ``n/a`` in its rows.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ from dataclasses import field
 from apps import common
 from apps.asgi_apps import ASGI_APPS
 from apps.asgi_apps import create
+from apps.asgi_apps import NO_WEBSOCKET
 from harness import servers
 from harness import wsload
+from harness.report import format_ratio
+from harness.report import markdown_table
+from harness.report import ratio_of
 
 ENDPOINTS = ("hello", "json", "params", "routes1", "routes1000", "form", "session")
 SERVER_ENDPOINTS = ("hello", "json", "params", "routes1000", "form", "session")
@@ -182,6 +187,8 @@ async def _inproc(
     for pair, values in samples.items():
         data.inproc_us[pair] = statistics.median(values) * 1e6
     for name, app in apps.items():
+        if name in NO_WEBSOCKET:
+            continue
         try:
             data.ws_us[name] = (
                 statistics.median([await _echo(app, batch * 2) for _ in range(5)]) * 1e6
@@ -225,7 +232,7 @@ def _check_server(server: servers.Server) -> None:
             problem = f"{type(err).__name__}: {err}"
         if problem is not None:
             server.error = f"{e}: {problem}"
-    if server.error is None:
+    if server.error is None and server.app not in NO_WEBSOCKET:
         problem = wsload.check(server.port)
         if problem is not None:
             server.error = f"{WS_ECHO}: {problem}"
@@ -272,7 +279,9 @@ def _uvicorn(
                 random.shuffle(order)
                 for server in order:
                     key = (server.app, e)
-                    if key in data.rate_errors:
+                    if key in data.rate_errors or (
+                        e == WS_ECHO and server.app in NO_WEBSOCKET
+                    ):
                         continue
                     try:
                         samples.setdefault(key, []).append(_load(server, e, seconds))
@@ -329,7 +338,8 @@ def measure(quick: bool, with_servers: bool = True) -> AsgiData:
 
 def _versions() -> str:
     found = []
-    for dist in ("starlette", "fastapi", "quart", "uvicorn", "websockets", "uvloop"):
+    dists = ("werkzeug", "starlette", "fastapi", "quart", "uvicorn", "websockets")
+    for dist in (*dists, "uvloop"):
         try:
             found.append(f"{dist} {importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
@@ -337,40 +347,41 @@ def _versions() -> str:
     return ", ".join(found)
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:,.{digits}f}"
+def _cell(value: float | None, name: str, e: str, digits: int = 1) -> str:
+    """A measured figure; ``n/a`` for an echo the app lacks, ``–`` if not measured."""
+    if value is not None:
+        return f"{value:,.{digits}f}"
+    return "n/a" if e == WS_ECHO and name in NO_WEBSOCKET else "–"
 
 
 def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -> str:
     """The report's ASGI section, in markdown."""
     names = [n for n in ASGI_APPS if n not in data.unavailable]
-    lines = ["", "## ASGI: erlen beside Starlette, FastAPI and Quart", ""]
-    lines += [f"Versions: {_versions()}.", ""]
+    lines = [
+        "",
+        "## ASGI: erlen beside the Werkzeug floor, Starlette, FastAPI and Quart",
+    ]
+    lines += ["", f"Versions: {_versions()}.", ""]
     lines.append(
         "In-process: µs per request, `await app(scope, receive, send)` on one"
         " loop (lower is better); `ws echo`: µs per WebSocket round trip."
+        " `werkzeug`: Werkzeug's Request, Response and routing Map alone, the floor"
+        " for a framework built on them."
     )
     lines.append("")
-    header = ["endpoint", *names, "erlen / fastapi"]
-    lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "---|" * len(header))
+    pairs = [("erlen", "fastapi"), ("erlen", "werkzeug"), ("werkzeug", "fastapi")]
+    rows = []
     for e in (*ENDPOINTS, WS_ECHO):
-        row = [e]
-        for n in names:
-            if e == WS_ECHO:
-                value = data.ws_us.get(n)
-            else:
-                value = data.inproc_us.get((n, e))
-            row.append(_fmt(value))
-        if e == WS_ECHO:
-            er, fa = data.ws_us.get("erlen"), data.ws_us.get("fastapi")
-        else:
-            er, fa = (
-                data.inproc_us.get(("erlen", e)),
-                data.inproc_us.get(("fastapi", e)),
-            )
-        row.append(_fmt(er / fa, 2) if er and fa else "n/a")
-        lines.append("| " + " | ".join(row) + " |")
+        us = {
+            n: data.ws_us.get(n) if e == WS_ECHO else data.inproc_us.get((n, e))
+            for n in names
+        }
+        row = [e, *(_cell(us[n], n, e) for n in names)]
+        row += [format_ratio(ratio_of(us.get(a), us.get(b))) for a, b in pairs]
+        rows.append(row)
+    lines += markdown_table(
+        ["endpoint", *names, *(f"{a} / {b}" for a, b in pairs)], rows
+    )
     if data.rps or data.rate_errors:
         lines += [
             "",
@@ -380,19 +391,20 @@ def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -
         ]
         if data.server_settings:
             lines += [data.server_settings, ""]
-        header = ["endpoint", *names, "erlen / fastapi"]
+        header = ["endpoint", *names, "erlen / fastapi", "erlen / werkzeug"]
         if flask_gunicorn_rps:
             header.append("erlen / flask (gunicorn)")
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "---|" * len(header))
+        rows = []
         for e in (*SERVER_ENDPOINTS, WS_ECHO):
-            row = [e, *(_fmt(data.rps.get((n, e)), 0) for n in names)]
-            er, fa = data.rps.get(("erlen", e)), data.rps.get(("fastapi", e))
-            row.append(_fmt(er / fa, 2) if er and fa else "n/a")
+            rps = {n: data.rps.get((n, e)) for n in names}
+            row = [e, *(_cell(rps[n], n, e, 0) for n in names)]
+            for other in ("fastapi", "werkzeug"):
+                row.append(format_ratio(ratio_of(rps.get("erlen"), rps.get(other))))
             if flask_gunicorn_rps:
                 fl = flask_gunicorn_rps.get(e)
-                row.append(_fmt(er / fl, 2) if er and fl else "n/a")
-            lines.append("| " + " | ".join(row) + " |")
+                row.append(format_ratio(ratio_of(rps.get("erlen"), fl)))
+            rows.append(row)
+        lines += markdown_table(header, rows)
     for key, problem in sorted({**data.problems, **data.rate_errors}.items()):
         lines.append(f"- {key[0]} {key[1]}: {problem}")
     for name, reason in sorted(data.unavailable.items()):
