@@ -12,6 +12,7 @@ import secrets
 import sys
 import time
 import typing as t
+import warnings
 import weakref
 from datetime import datetime
 from datetime import timedelta
@@ -605,7 +606,7 @@ class LoginManager(Extension[LoginState]):
         event loop after an ``async def`` view: the cookie's value was made
         while the view ran (``login_user``, loading the user), here it is only
         written. The one path that calls the user model, Flask-Login's
-        ``session["_remember"] = "set"``, refuses to run on the loop.
+        ``session["_remember"] = "set"``, warns when it runs on the loop.
         """
         marker = g.pop(_G_REMEMBER, None)
         if marker is None and session.accessed and "_remember" in session:
@@ -613,7 +614,7 @@ class LoginManager(Extension[LoginState]):
             operation = session.pop("_remember")
             seconds = session.pop("_remember_seconds", None)
             if operation == "set":
-                _refuse_on_loop()
+                _warn_on_loop()
                 expires = None if seconds is None else time.time() + float(seconds)
                 self._set_cookie(response, expires)
             elif operation == "clear":
@@ -701,18 +702,19 @@ class LoginManager(Extension[LoginState]):
         target.before_request(_check_required)
 
 
-def _refuse_on_loop() -> None:
-    """Raise if this thread runs an event loop: issuing a token calls the user model."""
+def _warn_on_loop() -> None:
+    """Warn if this thread runs an event loop: issuing a token calls the user model."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return
-    raise RuntimeError(
+    warnings.warn(
         "session['_remember'] = 'set' (Flask-Login's marker) was found after an"
         " 'async def' view under ASGI: issuing the remember-me token calls the"
-        " user model (get_id, add_remember_token), which may query a database,"
-        " and the event loop must not wait for it. Call"
-        " 'login_user(user, remember=True)' in the view instead."
+        " user model (get_id, add_remember_token) on the event loop, which waits"
+        " for it. Call 'login_user(user, remember=True)' in the view instead.",
+        RuntimeWarning,
+        stacklevel=2,
     )
 
 
