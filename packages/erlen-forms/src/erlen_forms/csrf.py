@@ -37,6 +37,7 @@ from itsdangerous import URLSafeTimedSerializer
 from markupsafe import escape
 from markupsafe import Markup
 from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
 from erlen import Blueprint
@@ -46,6 +47,9 @@ from erlen import request
 from erlen import session
 from erlen.ext import DeployProblem
 from erlen.ext import Extension
+from erlen.ext import nonblocking
+
+from ._asgi import body_unreadable_here
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from erlen import Erlen
@@ -460,7 +464,14 @@ class CSRFProtect(Extension[_CSRFState]):
         view = app.view_functions.get(endpoint) if endpoint else None
         return view is not None and _location(view) in self._exempt_views
 
+    @nonblocking
     def _check_default(self) -> None:
+        """``before_request`` hook: :meth:`protect` unless exempt or disabled.
+
+        Marked :func:`~erlen.ext.nonblocking`: it reads headers, the session
+        and a body that is already in memory, and signs with ``hmac``; under
+        ASGI it runs on the event loop for ``async def`` views.
+        """
         config = current_app.config
         if not config["WTF_CSRF_ENABLED"] or not config["WTF_CSRF_CHECK_DEFAULT"]:
             return
@@ -509,19 +520,29 @@ class CSRFProtect(Extension[_CSRFState]):
         """The submitted token: form field, prefixed field, JSON body, then headers."""
         config = current_app.config
         field_name: str = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-        form = request.form
-        token = form.get(field_name)
-        if token:
-            return token
-        for key in form:
-            if key.endswith(field_name):
-                token = form[key]
-                if token:
-                    return token
-        if request.is_json:
-            body = request.get_json(silent=True)
-            if isinstance(body, dict) and body.get(field_name):
-                return body[field_name]
+        pending = body_unreadable_here()
+        if pending:
+            # Under ASGI the body of a streamed view (or one past the limit) is
+            # still arriving and must not be waited for on the loop: refuse a
+            # declared oversize body as parsing would, else use the headers.
+            limit = request.max_content_length
+            declared = request.content_length
+            if limit is not None and declared is not None and declared > limit:
+                raise RequestEntityTooLarge()
+        else:
+            form = request.form
+            token = form.get(field_name)
+            if token:
+                return token
+            for key in form:
+                if key.endswith(field_name):
+                    token = form[key]
+                    if token:
+                        return token
+            if request.is_json:
+                body = request.get_json(silent=True)
+                if isinstance(body, dict) and body.get(field_name):
+                    return body[field_name]
         headers = config.get(
             "WTF_CSRF_HEADERS", self.config_defaults["WTF_CSRF_HEADERS"]
         )
@@ -529,6 +550,12 @@ class CSRFProtect(Extension[_CSRFState]):
             token = request.headers.get(header)
             if token:
                 return token
+        if pending:
+            raise _TokenError(
+                MISSING,
+                f"The request body is streamed and is not searched for a token:"
+                f" send it in the {headers[0] if headers else 'X-CSRFToken'} header.",
+            )
         return None
 
 

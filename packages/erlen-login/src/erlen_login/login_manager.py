@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections.abc as cabc
 import dataclasses
 import hashlib
@@ -11,6 +12,8 @@ import secrets
 import sys
 import time
 import typing as t
+import warnings
+import weakref
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -27,6 +30,8 @@ from erlen import request
 from erlen import session
 from erlen.ext import DeployProblem
 from erlen.ext import Extension
+from erlen.ext import nonblocking
+from erlen.ext import registered_extension
 from erlen.security import auth_cookie_options
 
 from . import config as _c
@@ -192,6 +197,8 @@ class LoginManager(Extension[LoginState]):
         self._user_callback: UserLoader | None = None
         self._request_callback: RequestLoader | None = None
         self._add_context_processor = add_context_processor
+        #: The apps this manager is registered on, for hooks added later.
+        self._apps: weakref.WeakSet[Erlen] = weakref.WeakSet()
         super().__init__(app)
 
     # -- registration ------------------------------------------------------------
@@ -217,14 +224,20 @@ class LoginManager(Extension[LoginState]):
         return LoginState(manager=self, throttle=throttle)
 
     def setup_app(self, app: Erlen, state: LoginState) -> None:
-        """Install ``app.login_manager``, the after-request hook and the context processor."""
+        """Install ``app.login_manager``, the after-request hook and the context processor.
+
+        The before-request hook that loads the user for ``async def`` views is
+        added only once a loader is async (see :meth:`_add_preload`).
+        """
         app.login_manager = self  # type: ignore[attr-defined]
-        app.before_request(self._preload_for_async_view)
+        if self._has_async_loader():
+            app.before_request(self._preload_for_async_view)
         app.after_request(self._update_remember_cookie)
         if self._add_context_processor:
             from .utils import _user_context_processor
 
             app.context_processor(_user_context_processor)
+        self._apps.add(app)
 
     def deploy_problems(
         self, app: Erlen, state: LoginState
@@ -268,6 +281,7 @@ class LoginManager(Extension[LoginState]):
         be an ``async def`` function.
         """
         self._user_callback = callback
+        self._add_preload()
         return callback
 
     @property
@@ -282,6 +296,7 @@ class LoginManager(Extension[LoginState]):
         Bearer tokens from :func:`erlen_login.make_auth_token` are read without it.
         """
         self._request_callback = callback
+        self._add_preload()
         return callback
 
     @property
@@ -360,6 +375,26 @@ class LoginManager(Extension[LoginState]):
             return None
         return current_app.ensure_sync(self._request_callback)(req)
 
+    def _has_async_loader(self) -> bool:
+        return _is_async(self._user_callback) or _is_async(self._request_callback)
+
+    def _add_preload(self) -> None:
+        """Once a loader is async, add :meth:`_preload_for_async_view` to every app.
+
+        That hook calls the loader, user code that may wait on a database, so
+        it is not :func:`~erlen.ext.nonblocking` and costs an ``async def``
+        view a thread hop under ASGI: apps whose loaders are sync never get it.
+        """
+        if not self._has_async_loader():
+            return
+        for app in list(self._apps):
+            if registered_extension(app, self.name) is not self:
+                continue
+            if self._preload_for_async_view not in app.before_request_funcs.get(
+                None, ()
+            ):
+                app.before_request(self._preload_for_async_view)
+
     def _preload_for_async_view(self) -> None:
         """Load the user before an ``async def`` view when a loader is async.
 
@@ -367,7 +402,7 @@ class LoginManager(Extension[LoginState]):
         called from inside the event loop that runs an async view; loading
         the user first leaves ``current_user`` ready in the view.
         """
-        if not (_is_async(self._user_callback) or _is_async(self._request_callback)):
+        if not self._has_async_loader():
             return
         endpoint = request.endpoint
         if endpoint is None or _is_static(endpoint):
@@ -563,14 +598,23 @@ class LoginManager(Extension[LoginState]):
             "samesite": samesite or options["samesite"] or _c.COOKIE_SAMESITE,
         }
 
+    @nonblocking
     def _update_remember_cookie(self, response: Response) -> Response:
-        """``after_request`` hook: set, refresh or delete the remember-me cookie."""
+        """``after_request`` hook: set, refresh or delete the remember-me cookie.
+
+        Marked :func:`~erlen.ext.nonblocking`, so under ASGI it runs on the
+        event loop after an ``async def`` view: the cookie's value was made
+        while the view ran (``login_user``, loading the user), here it is only
+        written. The one path that calls the user model, Flask-Login's
+        ``session["_remember"] = "set"``, warns when it runs on the loop.
+        """
         marker = g.pop(_G_REMEMBER, None)
         if marker is None and session.accessed and "_remember" in session:
             # Code written for Flask-Login may ask through the session.
             operation = session.pop("_remember")
             seconds = session.pop("_remember_seconds", None)
             if operation == "set":
+                _warn_on_loop()
                 expires = None if seconds is None else time.time() + float(seconds)
                 self._set_cookie(response, expires)
             elif operation == "clear":
@@ -656,6 +700,22 @@ class LoginManager(Extension[LoginState]):
         from .utils import _check_required
 
         target.before_request(_check_required)
+
+
+def _warn_on_loop() -> None:
+    """Warn if this thread runs an event loop: issuing a token calls the user model."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    warnings.warn(
+        "session['_remember'] = 'set' (Flask-Login's marker) was found after an"
+        " 'async def' view under ASGI: issuing the remember-me token calls the"
+        " user model (get_id, add_remember_token) on the event loop, which waits"
+        " for it. Call 'login_user(user, remember=True)' in the view instead.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
 def _remember_digest(token: str) -> str:
