@@ -17,11 +17,13 @@ from erlen import Erlen
 from erlen import redirect
 from erlen import request
 from erlen import session
+from erlen.ext import ExtensionError
 from erlen_login import authenticate
 from erlen_login import current_user
 from erlen_login import get_next_url
 from erlen_login import login_user
 from erlen_login import LoginManager
+from erlen_login.throttle import LoginThrottle
 from erlen_login import logout_everywhere
 from erlen_login import PasswordHasher
 from erlen_login.testing import redis_server
@@ -375,6 +377,37 @@ def test_throttle_per_address_default_ten(form_app: Erlen) -> None:
     other = form_app.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.1.1.1"
     assert _signin(other, "alice", "alice-password").status_code == 302
+
+
+def test_throttle_counts_an_ipv6_client_by_its_64_prefix(form_app: Erlen) -> None:
+    """One IPv6 client holds a whole /64: changing the low bits is no fresh count."""
+    for i in range(10):
+        client = form_app.test_client()
+        client.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{i + 1:x}"
+        assert _signin(client, f"user{i}", "guess").status_code == 400
+    same_net = form_app.test_client()
+    same_net.environ_base["REMOTE_ADDR"] = "2001:db8:1:2:ffff:ffff:ffff:ffff"
+    assert _signin(same_net, "alice", "alice-password").status_code == 429
+    other_net = form_app.test_client()
+    other_net.environ_base["REMOTE_ADDR"] = "2001:db8:1:3::1"
+    assert _signin(other_net, "alice", "alice-password").status_code == 302
+
+
+def test_throttle_prefix_is_configurable_and_ipv4_mapped_is_ipv4() -> None:
+    app = Erlen(__name__)
+    app.config["LOGIN_THROTTLE_IPV6_PREFIX"] = 48
+    throttle = LoginManager(app).get_state(app).throttle
+    assert throttle.ipv6_prefix == 48
+    assert throttle.keys(None, "2001:db8:1:ffff::9", ipv6_prefix=48) == [
+        "addr:2001:db8:1::/48"
+    ]
+    assert LoginThrottle.keys(None, "::ffff:10.0.0.1") == ["addr:10.0.0.1"]
+    # Not an address (a unix socket, a test value): counted as it is.
+    assert LoginThrottle.keys(None, "unix:/run/app.sock") == ["addr:unix:/run/app.sock"]
+    bad = Erlen(__name__)
+    bad.config["LOGIN_THROTTLE_IPV6_PREFIX"] = 129
+    with pytest.raises(ExtensionError, match="LOGIN_THROTTLE_IPV6_PREFIX"):
+        LoginManager(bad)
 
 
 def test_success_resets_the_account_counter(form_app: Erlen) -> None:

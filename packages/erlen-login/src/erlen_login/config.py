@@ -63,6 +63,9 @@ THROTTLE_LIMIT = 10
 #: The throttling window, in seconds.
 THROTTLE_WINDOW = 180
 
+#: IPv6 clients are throttled per network of this prefix length.
+THROTTLE_IPV6_PREFIX = 64
+
 #: How long a bearer token lasts, in seconds.
 TOKEN_MAX_AGE = 3600
 

@@ -30,6 +30,7 @@ from erlen import request
 from erlen import session
 from erlen.ext import DeployProblem
 from erlen.ext import Extension
+from erlen.ext import ExtensionError
 from erlen.ext import nonblocking
 from erlen.ext import registered_extension
 from erlen.security import auth_cookie_options
@@ -156,6 +157,7 @@ class LoginManager(Extension[LoginState]):
         "LOGIN_THROTTLE_WINDOW": _c.THROTTLE_WINDOW,
         "LOGIN_THROTTLE_STORE": None,
         "LOGIN_THROTTLE_FAIL_CLOSED": False,
+        "LOGIN_THROTTLE_IPV6_PREFIX": _c.THROTTLE_IPV6_PREFIX,
         "LOGIN_TOKEN_MAX_AGE": _c.TOKEN_MAX_AGE,
         "LOGIN_RESET_MAX_AGE": _c.RESET_MAX_AGE,
         "LOGIN_CONFIRM_MAX_AGE": _c.CONFIRM_MAX_AGE,
@@ -215,11 +217,18 @@ class LoginManager(Extension[LoginState]):
         store = self.throttle_store or store_from_url(
             app.config["LOGIN_THROTTLE_STORE"]
         )
+        prefix = app.config["LOGIN_THROTTLE_IPV6_PREFIX"]
+        if type(prefix) is not int or not 0 < prefix <= 128:
+            raise ExtensionError(
+                f"LOGIN_THROTTLE_IPV6_PREFIX must be an int from 1 to 128 (the"
+                f" IPv6 network a client is counted by), not {prefix!r}."
+            )
         throttle = LoginThrottle(
             store,
             limit=int(app.config["LOGIN_THROTTLE_LIMIT"]),
             window=float(app.config["LOGIN_THROTTLE_WINDOW"]),
             fail_closed=bool(app.config["LOGIN_THROTTLE_FAIL_CLOSED"]),
+            ipv6_prefix=prefix,
         )
         return LoginState(manager=self, throttle=throttle)
 

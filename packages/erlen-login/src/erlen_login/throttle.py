@@ -14,6 +14,7 @@ user out. ``LOGIN_THROTTLE_FAIL_CLOSED = True`` refuses logins instead (429).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import threading
 import time
@@ -260,6 +261,26 @@ def _fold(value: str) -> str:
     return unicodedata.normalize("NFKC", kept).casefold().strip()
 
 
+def address_key(address: str, ipv6_prefix: int = 64) -> str:
+    """The counter key part for a client address: an IPv6 address by its network.
+
+    One IPv6 client usually holds a whole /64 (SLAAC, privacy addresses), so
+    counting each address alone would give it billions of fresh counters. An
+    IPv4-mapped IPv6 address counts as its IPv4 address; what is not an IP
+    address (a unix socket, a test value) is counted as it is.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    mapped = t.cast(ipaddress.IPv6Address, ip).ipv4_mapped
+    if mapped is not None:
+        return str(mapped)
+    return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+
+
 def _digest(value: str) -> str:
     return hashlib.sha256(_fold(value).encode("utf-8", "replace")).hexdigest()[:32]
 
@@ -271,6 +292,8 @@ class LoginThrottle:
     :param limit: failures allowed per key within ``window`` seconds.
     :param fail_closed: refuse logins (429) when the store is unreachable,
         instead of logging a warning and letting them through.
+    :param ipv6_prefix: IPv6 clients are counted per network of this prefix
+        length (``LOGIN_THROTTLE_IPV6_PREFIX``, 64).
     """
 
     def __init__(
@@ -280,7 +303,11 @@ class LoginThrottle:
         limit: int = 10,
         window: float = 180,
         fail_closed: bool = False,
+        ipv6_prefix: int = 64,
     ) -> None:
+        if not 0 < ipv6_prefix <= 128:
+            raise ValueError(f"ipv6_prefix must be 1 to 128, not {ipv6_prefix!r}.")
+        self.ipv6_prefix = ipv6_prefix
         self.store = store
         self.limit = limit
         self.window = window
@@ -288,13 +315,18 @@ class LoginThrottle:
 
     @staticmethod
     def keys(
-        account: str | None, address: str | None, user_id: str | None = None
+        account: str | None,
+        address: str | None,
+        user_id: str | None = None,
+        *,
+        ipv6_prefix: int = 64,
     ) -> list[str]:
         """The counter keys for an account name, a client address and the user found.
 
         ``user_id`` (the id of the user the name matched) counts failures
         against that user however the name was spelled: case, full-width
-        letters and invisible characters a database collation ignores.
+        letters and invisible characters a database collation ignores. An
+        IPv6 address counts for its whole network (:func:`address_key`).
         """
         keys = []
         if account:
@@ -303,7 +335,7 @@ class LoginThrottle:
             uid = hashlib.sha256(user_id.encode("utf-8", "replace")).hexdigest()[:32]
             keys.append(f"acct:id:{uid}")
         if address:
-            keys.append(f"addr:{address}")
+            keys.append(f"addr:{address_key(address, ipv6_prefix)}")
         return keys
 
     def _unavailable(self, error: ThrottleStoreError) -> None:

@@ -386,7 +386,9 @@ def authenticate(user: t.Any, password: str, *, account: str | None = None) -> b
     if user is not None:
         get_id = getattr(user, manager.id_attribute, None)
         user_id = str(get_id()) if callable(get_id) else None
-    keys = throttle.keys(account, request.remote_addr, user_id)
+    keys = throttle.keys(
+        account, request.remote_addr, user_id, ipv6_prefix=throttle.ipv6_prefix
+    )
     throttle.attempt(keys)  # counted before checking: parallel guesses add up
     if user is None:
         manager.password_hasher.dummy_verify(password)
