@@ -23,11 +23,11 @@ from erlen_login import current_user
 from erlen_login import get_next_url
 from erlen_login import login_user
 from erlen_login import LoginManager
-from erlen_login.throttle import LoginThrottle
 from erlen_login import logout_everywhere
 from erlen_login import PasswordHasher
 from erlen_login.testing import redis_server
 from erlen_login.testing import RedisUnavailable
+from erlen_login.throttle import LoginThrottle
 
 
 def _find(users: dict[str, User], name: str) -> User | None:
