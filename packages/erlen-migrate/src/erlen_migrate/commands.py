@@ -177,7 +177,10 @@ def init(
         names are accepted) or the path of a template folder.
     :param package: write ``__init__.py`` files so the folder is a package.
     """
-    config, inv = _config(directory, "init", exists=False)
+    # Alembic's init ends with "Please edit ... alembic.ini before proceeding",
+    # which is not so here (the database comes from the app): it runs quiet
+    # and the folder is described below.
+    config, inv = _config(directory, "init", exists=False, opts=["quiet"])
     if template is None:
         template = "erlen-multidb" if multidb else "erlen"
     template = _TEMPLATE_ALIASES.get(template, template)
@@ -191,17 +194,23 @@ def init(
             )
         template = os.path.abspath(template)
     command.init(config, inv.folder, template, package)
-    prefix = _command_prefix()
-    config.print_stdout(
+    folder = os.path.abspath(inv.folder)
+    files = sorted(os.listdir(folder))
+    say = functools.partial(print, file=config.stdout)
+    say(
+        f"Created {folder}: {', '.join(files)}. The database URL comes from the"
+        " app's config; alembic.ini only holds logging and options."
+    )
+    say(
         "\nThe migrations folder is ready. Change your models, then run"
-        f" '{prefix} migrate -m \"message\"' to write the first revision."
+        f" '{_command_prefix()} migrate -m \"message\"' to write the first revision."
     )
     try:
         databases = inv.databases()
     except MigrateError:
         return
     if any(set(d.metadata.naming_convention) <= {"ix"} for d in databases):
-        config.print_stdout(
+        say(
             "\nTip: the metadata has no naming convention for constraints, so"
             " unnamed constraints cannot be altered or dropped later (SQLite"
             " needs names). Create the extension with"
