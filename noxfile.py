@@ -503,8 +503,9 @@ def bench(session: nox.Session) -> None:
 def bench_gate(session: nox.Session) -> None:
     """Fail unless erlen meets the performance goals (needs valgrind's callgrind).
 
-    Two instruction-count gates: erlen ÷ Flask on hello and json, and erlen-sql's
-    overhead per request over plain SQLAlchemy (on SQLite).
+    Three instruction-count gates: erlen ÷ Flask on hello and json, erlen-sql's
+    overhead per request over plain SQLAlchemy (on SQLite), and erlen's ASGI
+    entry ÷ the Werkzeug floor under ASGI.
 
     Without valgrind the gate is skipped, except under ``CI=true``, where it fails.
     """

@@ -7,6 +7,11 @@
    through erlen-sql) is counted beside its twin that uses plain SQLAlchemy the
    same way; fails when erlen-sql's extra instructions exceed
    ``--max-sql-overhead`` (a fraction of the twin's count) for any pair.
+3. ``asgi``: erlen's ASGI entry (an ``async def`` view, in-process) against
+   the Werkzeug floor under ASGI (``apps/asgi_apps.py``: Werkzeug's Request,
+   Response and Map with no framework) on ``hello`` and ``json``; fails above
+   ``--max-asgi-ratio`` (1.25), so what erlen adds over the floor cannot creep
+   back.
 
 Exits 1 when a goal is missed, 2 when something could not be measured.
 ``nox -s bench-gate`` runs it (``-- --part sql`` for one gate).
@@ -29,6 +34,8 @@ ENDPOINTS = ("hello", "json")
 SUBJECT = "erlen"
 REFERENCE = "flask"
 SQL_CHILD = os.path.join(BENCH_DIR, "harness", "sqlchild.py")
+ASGI_CHILD = os.path.join(BENCH_DIR, "harness", "asgichild.py")
+ASGI_FLOOR = "werkzeug"
 #: Highest allowed erlen-sql overhead per pair, as a fraction of the plain twin.
 #: Measured after issue 18: 2.5 % (ORM), 3.6 % (session; 34 % before, when every
 #: statement's tables were walked) and 2.2 % (engine). Counts of the same code
@@ -38,7 +45,7 @@ SQL_LIMITS = {
     "erlen-sql-session": 0.08,
     "erlen-sql-engine": 0.06,
 }
-PARTS = ("hello", "sql")
+PARTS = ("hello", "sql", "asgi")
 
 
 def main(argv: list[str]) -> int:
@@ -69,10 +76,16 @@ def main(argv: list[str]) -> int:
         help="one bound for every erlen-sql pair instead of the per-pair defaults",
     )
     parser.add_argument(
+        "--max-asgi-ratio",
+        type=float,
+        default=1.25,
+        help="highest allowed erlen ASGI ÷ Werkzeug floor ratio (default 1.25)",
+    )
+    parser.add_argument(
         "--part",
         type=lambda v: [p for p in v.split(",") if p],
         default=list(PARTS),
-        help="comma-separated gates to run: hello,sql (default both)",
+        help="comma-separated gates to run: hello,sql,asgi (default all)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="valgrind runs at once")
     args = parser.parse_args(argv)
@@ -91,36 +104,51 @@ def main(argv: list[str]) -> int:
     status = 0
     if "hello" in args.part:
         status = _hello_gate(args)
-    if "sql" in args.part:
-        sql_status = _sql_gate(args)
-        status = 2 if 2 in (status, sql_status) else max(status, sql_status)
+    for part, gate in (("sql", _sql_gate), ("asgi", _asgi_gate)):
+        if part in args.part:
+            part_status = gate(args)
+            status = 2 if 2 in (status, part_status) else max(status, part_status)
     print(f"gate finished in {time.monotonic() - began:.0f} s; exit {status}")
     return status
 
 
 def _hello_gate(args: argparse.Namespace) -> int:
     """erlen ÷ Flask instructions on hello and json; the exit status."""
-    pairs = [(app, endpoint) for endpoint in ENDPOINTS for app in (SUBJECT, REFERENCE)]
-    counts = callgrind.measure(pairs, args.requests // 5, args.requests, args.jobs)
-    status = 0
     print(f"instructions per request over {args.requests} requests (callgrind)")
+    return _ratio_gate(args, REFERENCE, "flask", args.max_ratio, callgrind.CHILD)
+
+
+def _asgi_gate(args: argparse.Namespace) -> int:
+    """erlen's ASGI entry ÷ the Werkzeug floor under ASGI; the exit status."""
+    print(f"ASGI instructions per in-process request over {args.requests} requests")
+    return _ratio_gate(
+        args, ASGI_FLOOR, "werkzeug floor", args.max_asgi_ratio, ASGI_CHILD
+    )
+
+
+def _ratio_gate(
+    args: argparse.Namespace, reference: str, label: str, limit: float, child: str
+) -> int:
+    """Print erlen ÷ ``reference`` on each endpoint; 1 if one is above ``limit``."""
+    pairs = [(app, e) for e in ENDPOINTS for app in (SUBJECT, reference)]
+    counts = callgrind.measure(
+        pairs, args.requests // 5, args.requests, args.jobs, child
+    )
+    status = 0
     for endpoint in ENDPOINTS:
-        subject = counts[SUBJECT, endpoint]
-        reference = counts[REFERENCE, endpoint]
-        if subject.per_request is None or reference.per_request is None:
-            print(
-                f"{endpoint:6} not measured: {subject.error or reference.error}",
-            )
+        subject, other = counts[SUBJECT, endpoint], counts[reference, endpoint]
+        if subject.per_request is None or other.per_request is None:
+            print(f"{endpoint:6} not measured: {subject.error or other.error}")
             status = 2
             continue
-        ratio = subject.per_request / reference.per_request
-        verdict = "ok" if ratio <= args.max_ratio else "ABOVE GOAL"
+        ratio = subject.per_request / other.per_request
+        verdict = "ok" if ratio <= limit else "ABOVE GOAL"
         print(
             f"{endpoint:6} erlen {subject.per_request:>10,.0f}"
-            f"  flask {reference.per_request:>10,.0f}"
-            f"  ratio {ratio:.3f}  (goal <= {args.max_ratio:.2f}) {verdict}"
+            f"  {label} {other.per_request:>10,.0f}"
+            f"  ratio {ratio:.3f}  (goal <= {limit:.2f}) {verdict}"
         )
-        if ratio > args.max_ratio and status == 0:
+        if ratio > limit and status == 0:
             status = 1
     return status
 

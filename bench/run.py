@@ -273,7 +273,12 @@ def main(argv: list[str]) -> int:
             if (rps := report._rps(data, "gunicorn", "flask", e)) is not None
         }
         asgi_text = asgi.render(
-            asgi.measure(args.quick, with_servers="servers" not in skip), flask_rps
+            asgi.measure(
+                args.quick,
+                with_servers="servers" not in skip,
+                with_instructions="instructions" not in skip,
+            ),
+            flask_rps,
         )
         _done(clock)
 

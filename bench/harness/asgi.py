@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import importlib.metadata
+import os
 import random
 import statistics
 import subprocess
@@ -30,6 +31,7 @@ from apps import common
 from apps.asgi_apps import ASGI_APPS
 from apps.asgi_apps import create
 from apps.asgi_apps import NO_WEBSOCKET
+from harness import callgrind
 from harness import servers
 from harness import wsload
 from harness.report import format_ratio
@@ -52,6 +54,7 @@ class AsgiData:
     rps: dict[tuple[str, str], float] = field(default_factory=dict)
     rate_errors: dict[tuple[str, str], str] = field(default_factory=dict)
     server_settings: str = ""
+    instructions: dict[tuple[str, str], callgrind.Count] = field(default_factory=dict)
 
 
 def _scope(endpoint: common.Endpoint, cookie: str | None = None) -> dict[str, t.Any]:
@@ -102,7 +105,9 @@ async def _request(
     return sent[0]["status"], headers, b"".join(m.get("body", b"") for m in sent[1:])
 
 
-async def _batch(app: t.Any, scope: dict[str, t.Any], body: bytes, count: int) -> float:
+async def request_batch(
+    app: t.Any, scope: dict[str, t.Any], body: bytes, count: int
+) -> float:
     start = time.perf_counter()
     for _ in range(count):
         await _request(app, scope, body)
@@ -144,7 +149,7 @@ def _cookie(headers: list[tuple[str, str]]) -> str | None:
     return None
 
 
-async def _prepare(
+async def prepare_request(
     app: t.Any, endpoint: common.Endpoint
 ) -> tuple[dict[str, t.Any], str | None]:
     """Return the scope measured for ``endpoint`` and the cookie it carries.
@@ -182,7 +187,7 @@ async def _inproc(
         for name, e in pairs:
             body = common.ENDPOINTS_BY_NAME[e].body
             samples[(name, e)].append(
-                await _batch(apps[name], scopes[(name, e)], body, batch)
+                await request_batch(apps[name], scopes[(name, e)], body, batch)
             )
     for pair, values in samples.items():
         data.inproc_us[pair] = statistics.median(values) * 1e6
@@ -297,7 +302,35 @@ def _uvicorn(
             print(f"  uvicorn {key[0]} {key[1]}: {shown}", file=sys.stderr, flush=True)
 
 
-def measure(quick: bool, with_servers: bool = True) -> AsgiData:
+#: The apps and endpoints whose instructions are counted (quick: hello only).
+INSTRUCTION_APPS = ("werkzeug", "erlen", "starlette", "fastapi")
+INSTRUCTION_ENDPOINTS = ("hello", "json", "params", "form", "session")
+ASGI_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "asgichild.py")
+
+
+def measure_instructions(data: AsgiData, quick: bool, jobs: int = 2) -> None:
+    """Count instructions per in-process request with callgrind (:mod:`harness.asgichild`).
+
+    Deterministic where the timings are not: the ratios between apps hold on
+    a busy machine. Apps or endpoints that failed validation are left out.
+    """
+    endpoints = ("hello",) if quick else INSTRUCTION_ENDPOINTS
+    pairs = [
+        (name, e)
+        for e in endpoints
+        for name in INSTRUCTION_APPS
+        if name not in data.unavailable and (name, e) not in data.problems
+    ]
+    count = 200 if quick else 500
+    data.instructions = callgrind.measure(pairs, count // 5, count, jobs, ASGI_CHILD)
+    for (name, e), result in data.instructions.items():
+        shown = f"{result.per_request:,.0f}" if result.per_request else result.error
+        print(f"  instructions {name} {e}: {shown}", file=sys.stderr, flush=True)
+
+
+def measure(
+    quick: bool, with_servers: bool = True, with_instructions: bool = False
+) -> AsgiData:
     """Validate and measure every ASGI app that is installed."""
     data = AsgiData()
     apps: dict[str, t.Any] = {}
@@ -312,7 +345,7 @@ def measure(quick: bool, with_servers: bool = True) -> AsgiData:
         for name, app in apps.items():
             for e in ENDPOINTS:
                 try:
-                    scopes[(name, e)], _ = await _prepare(
+                    scopes[(name, e)], _ = await prepare_request(
                         app, common.ENDPOINTS_BY_NAME[e]
                     )
                 except Exception as err:  # noqa: BLE001 - reported, not fatal
@@ -320,6 +353,8 @@ def measure(quick: bool, with_servers: bool = True) -> AsgiData:
         await _inproc(apps, scopes, data, 5 if quick else 15, 100 if quick else 300)
 
     asyncio.run(run())
+    if with_instructions and callgrind.available() is not None:
+        measure_instructions(data, quick)
     if with_servers:
         # Quick: one run of 1 s per app and endpoint after one 1 s warm-up per
         # server, which keeps measure 6 at its former length with twice the rows.
@@ -382,6 +417,29 @@ def render(data: AsgiData, flask_gunicorn_rps: dict[str, float] | None = None) -
     lines += markdown_table(
         ["endpoint", *names, *(f"{a} / {b}" for a, b in pairs)], rows
     )
+    if data.instructions:
+        lines += [
+            "",
+            "Instructions per in-process request (callgrind; deterministic, so the"
+            " ratios hold on a busy machine):",
+            "",
+        ]
+        counted = [n for n in INSTRUCTION_APPS if n in names]
+        rows = []
+        for e in INSTRUCTION_ENDPOINTS:
+            counts = {n: data.instructions.get((n, e)) for n in counted}
+            per = {n: c.per_request if c else None for n, c in counts.items()}
+            if not any(per.values()):
+                continue
+            row = [e, *(_cell(per[n], n, e, 0) for n in counted)]
+            row += [format_ratio(ratio_of(per.get(a), per.get(b))) for a, b in pairs]
+            rows.append(row)
+        lines += markdown_table(
+            ["endpoint", *counted, *(f"{a} / {b}" for a, b in pairs)], rows
+        )
+        for (name, e), result in sorted(data.instructions.items()):
+            if result.per_request is None:
+                lines.append(f"- instructions {name} {e}: {result.error}")
     if data.rps or data.rate_errors:
         lines += [
             "",

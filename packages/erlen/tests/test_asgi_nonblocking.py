@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import typing as t
 
@@ -12,6 +13,7 @@ from test_asgi import run
 import erlen
 from erlen.ext import is_nonblocking
 from erlen.ext import nonblocking
+from erlen.testing_asgi import AsgiClient
 
 
 def _threads_of(app: erlen.Erlen, path: str = "/async") -> dict[str, bool]:
@@ -149,6 +151,109 @@ def test_a_subclass_teardown_method_is_not_assumed_nonblocking() -> None:
         pass
 
     assert _threads_of(app) == {"view": True, "subclass": False}
+
+
+class _ServerSideSessions(erlen.sessions.SecureCookieSessionInterface):
+    """A session interface whose methods stand for a store's I/O (Redis, a table)."""
+
+    def open_session(
+        self, app: erlen.Erlen, request: erlen.Request
+    ) -> erlen.sessions.SecureCookieSession | None:
+        _saw("open_session")
+        return super().open_session(app, request)
+
+    def save_session(
+        self,
+        app: erlen.Erlen,
+        session: erlen.sessions.SessionMixin,
+        response: erlen.Response,
+    ) -> None:
+        _saw("save_session")
+        super().save_session(app, session, response)
+
+
+def test_a_session_interface_that_may_block_runs_in_the_pool(
+    hooked: erlen.Erlen,
+) -> None:
+    """An async view's session is opened and saved off the loop when the
+    interface is not the built-in cookie one (or marked nonblocking)."""
+    hooked.secret_key = "secret"
+    hooked.session_interface = _ServerSideSessions()
+
+    @hooked.route("/count")
+    async def count() -> str:
+        _saw("view")
+        erlen.session["n"] = erlen.session.get("n", 0) + 1
+        return str(erlen.session["n"])
+
+    assert _threads_of(hooked, "/count") == {
+        "open_session": False,
+        "view": True,
+        "save_session": False,
+    }
+
+
+def test_the_cookie_session_and_marked_interfaces_stay_on_the_loop(
+    hooked: erlen.Erlen,
+) -> None:
+    class Marked(_ServerSideSessions):
+        @nonblocking
+        def open_session(
+            self, app: erlen.Erlen, request: erlen.Request
+        ) -> erlen.sessions.SecureCookieSession | None:
+            return super().open_session(app, request)
+
+        @nonblocking
+        def save_session(
+            self,
+            app: erlen.Erlen,
+            session: erlen.sessions.SessionMixin,
+            response: erlen.Response,
+        ) -> None:
+            super().save_session(app, session, response)
+
+    hooked.secret_key = "secret"
+
+    @hooked.route("/count")
+    async def count() -> str:
+        _saw("view")
+        erlen.session["n"] = erlen.session.get("n", 0) + 1
+        return str(erlen.session["n"])
+
+    assert is_nonblocking(erlen.sessions.SecureCookieSessionInterface.save_session)
+    assert is_nonblocking(erlen.sessions.SecureCookieSessionInterface.open_session)
+    hooked.session_interface = Marked()
+    assert _threads_of(hooked, "/count") == {
+        "open_session": True,
+        "view": True,
+        "save_session": True,
+    }
+
+
+def test_a_websocket_opens_a_session_that_may_block_in_the_pool(
+    hooked: erlen.Erlen,
+) -> None:
+    hooked.secret_key = "secret"
+    hooked.session_interface = _ServerSideSessions()
+
+    @hooked.websocket("/ws")
+    async def ws() -> None:
+        _saw("handler")
+        await erlen.websocket.send(repr(dict(erlen.websocket.session)))
+
+    client = t.cast(AsgiClient, hooked.test_client(asgi=True))
+    hooked.config["SEEN"] = seen = {}
+
+    async def talk() -> str | bytes:
+        async with client.websocket("/ws") as conn:
+            return await conn.receive()
+
+    loop_thread = threading.get_ident()  # asyncio.run drives the loop here
+    assert asyncio.run(asyncio.wait_for(talk(), 30)) == "{}"
+    assert {step: i == loop_thread for step, i in seen.items()} == {
+        "open_session": False,
+        "handler": True,
+    }
 
 
 def test_the_mark_changes_nothing_under_wsgi(hooked: erlen.Erlen) -> None:

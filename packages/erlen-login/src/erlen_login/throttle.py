@@ -275,7 +275,7 @@ def address_key(address: str, ipv6_prefix: int = 64) -> str:
         return address
     if ip.version == 4:
         return str(ip)
-    mapped = t.cast(ipaddress.IPv6Address, ip).ipv4_mapped
+    mapped = ip.ipv4_mapped
     if mapped is not None:
         return str(mapped)
     return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))

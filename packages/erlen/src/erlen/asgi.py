@@ -150,6 +150,25 @@ async def call_hook(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t
     return await to_thread(app, func, *args)
 
 
+def session_on_loop(app: Erlen) -> bool:
+    """Whether the app's session interface opens and saves sessions without
+    blocking: the built-in signed cookie, or both methods marked
+    :func:`~erlen.ext.nonblocking`. A server-side store (Redis, a table) is not."""
+    cls = type(app.session_interface)
+    return is_nonblocking(cls.open_session) and is_nonblocking(cls.save_session)
+
+
+def _open_session(ctx: RequestContext) -> None:
+    ctx.session  # noqa: B018 - opening it is the point
+
+
+async def open_session_off_loop(app: Erlen, ctx: RequestContext) -> None:
+    """Before code on the loop may read the session: open it in the pool, unless
+    :func:`session_on_loop` (then it stays lazy, opened on first use)."""
+    if not ctx.session_opened and not session_on_loop(app):
+        await to_thread(app, _open_session, ctx)
+
+
 def bridge_to_loop(
     func: t.Callable[..., cabc.Coroutine[t.Any, t.Any, t.Any]],
     fallback: t.Callable[..., t.Any] | None,
@@ -754,6 +773,7 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
     # The pipeline's own chain (it follows registry changes); its hooks unwrapped.
     hooks = app._request_hooks(ctx)
     try:
+        await open_session_off_loop(app, ctx)
         if request_started.receivers:
             await to_thread(
                 app,
@@ -785,6 +805,7 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
         not hooks.nonblocking_after
         or not all(map(is_nonblocking, ctx._after_request_functions))
         or request_finished.receivers
+        or not session_on_loop(app)
     ):
         return await to_thread(app, app.finalize_request, rv)  # type: ignore[no-any-return]
     return app.finalize_request(rv)

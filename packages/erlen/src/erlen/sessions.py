@@ -24,6 +24,7 @@ from werkzeug.datastructures import CallbackDict
 
 from ._werkzeug_compat import dump_payload_uncompressed
 from .config import cookie_size_limit
+from .ext import nonblocking
 from .json.tag import TaggedJSONSerializer
 from .security import append_valid_headers
 from .security import header_pairs
@@ -390,6 +391,7 @@ class SecureCookieSessionInterface(SessionInterface):
             cache[cache_key] = rv
         return rv
 
+    @nonblocking
     def open_session(self, app: Erlen, request: Request) -> SecureCookieSession | None:
         """Load the session from the request's cookie.
 
@@ -414,6 +416,7 @@ class SecureCookieSessionInterface(SessionInterface):
         session.new = True
         return session
 
+    @nonblocking
     def save_session(
         self, app: Erlen, session: SessionMixin, response: Response
     ) -> None:
