@@ -240,13 +240,13 @@ def prepare(
         for test_name in tests:
             caller = Caller(app, spec.kind, common.TEST_TYPES_BY_NAME[test_name], loop)
             _check(caller, name, test_name, data, callers)
-    for floor, spec in bare.FLOORS.items():
-        runners = spec.build(url)
+    for floor, floor_spec in bare.FLOORS.items():
+        runners = floor_spec.build(url)
         for test_name in tests:
             if test_name in runners:
                 caller = Caller(
                     runners[test_name],
-                    spec.kind,
+                    floor_spec.kind,
                     common.TEST_TYPES_BY_NAME[test_name],
                     loop,
                 )
