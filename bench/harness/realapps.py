@@ -45,7 +45,7 @@ CONNECTIONS = 32
 #: The extra run of the issue's goal: 20 queries with 256 connections.
 WIDE_TEST = "queries20"
 WIDE_CONNECTIONS = 256
-#: The instruction count (full mode): WSGI stacks on SQLite, these test types.
+#: The instruction count (full mode): WSGI stacks and sync floors on SQLite, these test types.
 INSTRUCTION_TESTS = ("db", "queries20", "fortunes")
 INSTRUCTION_REQUESTS = 60
 STACK_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stackchild.py")
@@ -123,7 +123,11 @@ def _on_core(core: int, command: list[str]) -> list[str]:
 
 
 class Caller:
-    """Makes requests of one test type to one loaded stack (or floor), in-process."""
+    """Makes requests of one test type to one loaded stack (or floor), in-process.
+
+    :param kind: ``"wsgi"``, ``"asgi"``, ``"floor"`` (a function returning the
+        body) or ``"async-floor"`` (a coroutine function, awaited on ``loop``).
+    """
 
     def __init__(
         self,
@@ -151,7 +155,10 @@ class Caller:
             return result.status, result.headers, result.body
         if self.kind == "asgi":
             return self.loop.run_until_complete(asgi.call(self.app, self.scope))
-        body = self.app()
+        if self.kind == "async-floor":
+            body = self.loop.run_until_complete(self.app())
+        else:
+            body = self.app()
         kind = self.test.content_type
         return 200, [("Content-Type", kind)], body
 
@@ -176,6 +183,8 @@ class Caller:
                     close()
         elif self.kind == "asgi":
             self.loop.run_until_complete(asgi.batch(self.app, self.scope, count))
+        elif self.kind == "async-floor":
+            self.loop.run_until_complete(_await_each(self.app, count))
         else:
             run = self.app
             for _ in range(count):
@@ -183,6 +192,11 @@ class Caller:
         wall = (time.perf_counter() - start) / count
         self.cpu = (time.process_time() - cpu) / count
         return wall
+
+
+async def _await_each(run: bare.AsyncRunner, count: int) -> None:
+    for _ in range(count):
+        await run()
 
 
 def _environ(base_environ: t.Any, path: str) -> dict[str, t.Any]:
@@ -226,13 +240,13 @@ def prepare(
         for test_name in tests:
             caller = Caller(app, spec.kind, common.TEST_TYPES_BY_NAME[test_name], loop)
             _check(caller, name, test_name, data, callers)
-    for floor, (builder, _) in bare.FLOORS.items():
-        runners = builder(url)
+    for floor, floor_spec in bare.FLOORS.items():
+        runners = floor_spec.build(url)
         for test_name in tests:
             if test_name in runners:
                 caller = Caller(
                     runners[test_name],
-                    "floor",
+                    floor_spec.kind,
                     common.TEST_TYPES_BY_NAME[test_name],
                     loop,
                 )
@@ -554,8 +568,8 @@ def run(plan: Plan, stacks: list[str], tests: list[str], skip: set[str]) -> Meas
                     (name, test)
                     for test in INSTRUCTION_TESTS
                     if test in tests
-                    for name in stacks
-                    if STACKS_BY_NAME[name].kind == "wsgi"
+                    for name in [*stacks, *instruction_floors(stacks)]
+                    if name in bare.FLOORS or STACKS_BY_NAME[name].kind == "wsgi"
                 ]
                 data.instructions = callgrind.measure(
                     pairs, 10, INSTRUCTION_REQUESTS, 2, STACK_CHILD
@@ -584,6 +598,15 @@ def run(plan: Plan, stacks: list[str], tests: list[str], skip: set[str]) -> Meas
         finally:
             loop.close()
     return data
+
+
+def instruction_floors(stacks: list[str]) -> list[str]:
+    """The sync floors whose instructions are counted: those of the chosen stacks."""
+    return [
+        name
+        for name, floor in bare.FLOORS.items()
+        if floor.kind == "floor" and any(s in floor.stacks for s in stacks)
+    ]
 
 
 def _server_version(url: str) -> str:

@@ -65,6 +65,8 @@ class Goal:
     limit: float
     upper: bool = True
     unit: str = ""
+    #: The best value reachable at all, as a table cell (``None``: no such column).
+    ceiling: str | None = None
 
     @property
     def status(self) -> str:
@@ -142,7 +144,16 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def goals_table(goals: t.Iterable[Goal]) -> list[str]:
-    """Return the goals table: each goal's target, measured value and status."""
+    """Return the goals table: each goal's target, measured value and status.
+
+    A ``ceiling`` column follows ``measured`` when any goal has a ceiling.
+    """
+    goals = list(goals)
+    if any(g.ceiling is not None for g in goals):
+        return markdown_table(
+            ["goal", "target", "measured", "ceiling", "status"],
+            [[g.name, g.bound, g.shown(), g.ceiling or "–", g.status] for g in goals],
+        )
     return markdown_table(
         ["goal", "target", "measured", "status"],
         [[g.name, g.bound, g.shown(), g.status] for g in goals],

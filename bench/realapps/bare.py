@@ -2,8 +2,11 @@
 
 ``sqlalchemy-orm`` makes a plain :class:`~sqlalchemy.orm.Session` per request
 on ORM models; ``sqlalchemy-core`` runs the Core statements on a connection per
-request. Both serialize the same JSON or render the same template, so a
-stack's time minus its floor is what the framework and the extension add.
+request; ``sqlalchemy-async-orm`` makes a plain
+:class:`~sqlalchemy.ext.asyncio.AsyncSession` per request on the asyncpg engine
+the async stacks use (its runners are coroutine functions, awaited on the
+harness's event loop). All serialize the same JSON or render the same template,
+so a stack's time minus its floor is what the framework and the extension add.
 """
 
 from __future__ import annotations
@@ -13,11 +16,14 @@ import typing as t
 
 import sqlalchemy as sa
 import sqlalchemy.orm as sa_orm
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from realapps import asyncutil
 from realapps import common
 
 Runner = t.Callable[[], bytes]
+AsyncRunner = t.Callable[[], t.Awaitable[bytes]]
 
 
 class Base(sa_orm.DeclarativeBase):
@@ -97,6 +103,68 @@ def orm(url: str) -> dict[str, Runner]:
     }
 
 
+def async_orm(url: str) -> dict[str, AsyncRunner]:
+    """Per-request coroutine functions on a plain async ORM session, by test type name.
+
+    The engine and session settings are those of ``fastapi_sa`` (asyncpg, a
+    pool of :data:`asyncutil.POOL_SIZE`, ``expire_on_commit=False``).
+    """
+    engine = create_async_engine(
+        asyncutil.asyncpg_sqlalchemy_url(url),
+        pool_size=asyncutil.POOL_SIZE,
+        max_overflow=0,
+    )
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def single() -> bytes:
+        async with factory() as session:
+            world = await session.get(World, common.random_id())
+            assert world is not None
+            return json.dumps(
+                {"id": world.id, "randomNumber": world.randomnumber}
+            ).encode()
+
+    def multiple(count: int) -> AsyncRunner:
+        async def run() -> bytes:
+            async with factory() as session:
+                worlds = [
+                    await session.get(World, common.random_id()) for _ in range(count)
+                ]
+                return json.dumps(
+                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
+                ).encode()
+
+        return run
+
+    async def fortunes() -> bytes:
+        async with factory() as session:
+            rows = (await session.scalars(sa.select(Fortune))).all()
+            return _render(common.sorted_fortunes((f.id, f.message) for f in rows))
+
+    def updates(count: int) -> AsyncRunner:
+        async def run() -> bytes:
+            async with factory() as session:
+                ids = sorted(common.random_id() for _ in range(count))
+                worlds = [await session.get(World, i) for i in ids]
+                for world in worlds:
+                    assert world is not None
+                    world.randomnumber = common.random_id()
+                await session.commit()
+                return json.dumps(
+                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
+                ).encode()
+
+        return run
+
+    return {
+        "db": single,
+        "queries1": multiple(1),
+        "queries20": multiple(20),
+        "fortunes": fortunes,
+        "updates20": updates(20),
+    }
+
+
 def core(url: str) -> dict[str, Runner]:
     """Per-request functions on a plain Core connection, by test type name."""
     engine = sa.create_engine(url)
@@ -155,8 +223,27 @@ def core(url: str) -> dict[str, Runner]:
     }
 
 
-#: The floors: name -> builder of per-request functions, and the stacks each is the floor of.
-FLOORS: dict[str, tuple[t.Callable[[str], dict[str, Runner]], tuple[str, ...]]] = {
-    "sqlalchemy-orm": (orm, ("erlen-orm", "flask-fsa")),
-    "sqlalchemy-core": (core, ("erlen-core", "flask-core")),
+class Floor(t.NamedTuple):
+    """A floor's builder, the stacks it is the floor of, and its kind (``floor``, ``async-floor``)."""
+
+    build: t.Callable[[str], dict[str, t.Any]]
+    stacks: tuple[str, ...]
+    kind: str = "floor"
+
+
+#: The floors by name.
+FLOORS: dict[str, Floor] = {
+    "sqlalchemy-orm": Floor(orm, ("erlen-orm", "flask-fsa")),
+    "sqlalchemy-core": Floor(core, ("erlen-core", "flask-core")),
+    "sqlalchemy-async-orm": Floor(
+        async_orm, ("erlen-asgi", "fastapi-sa"), "async-floor"
+    ),
 }
+
+
+def floor_of(stack: str) -> str | None:
+    """The name of the floor of ``stack`` (``None`` if it has none)."""
+    for name, floor in FLOORS.items():
+        if stack in floor.stacks:
+            return name
+    return None
