@@ -13,6 +13,7 @@ SQLAlchemy and the database alike, and does not depend on the machine's load.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -56,6 +57,9 @@ def run(stack: str, test: str, warmup: int, count: int, marked: bool) -> None:
     if not wsgi or test not in common.TEST_TYPES_BY_NAME:
         raise SystemExit(f"unknown WSGI stack or floor {stack!r} or test type {test!r}")
     test_type = common.TEST_TYPES_BY_NAME[test]
+    # The same row ids in every run (and every stack): the counts then differ
+    # by the code alone, not by which rows the queries happened to touch.
+    random.seed(0)
     folder = tempfile.mkdtemp(prefix="erlen-bench-stack-")
     try:
         url = f"sqlite:///{os.path.join(folder, 'world.db')}"
