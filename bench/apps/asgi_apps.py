@@ -153,7 +153,7 @@ def create_erlen() -> t.Any:
 
     @app.post("/form")
     async def form() -> dict[str, t.Any]:
-        return common.form_result(erlen.request.form)
+        return common.form_result(erlen.request.form.to_dict())
 
     @app.get("/session")
     async def session() -> str:
@@ -322,7 +322,7 @@ def create_quart() -> t.Any:
 
     @app.post("/form")
     async def form() -> dict[str, t.Any]:
-        return common.form_result(await quart.request.form)
+        return common.form_result((await quart.request.form).to_dict())
 
     @app.get("/session")
     async def session() -> str:
