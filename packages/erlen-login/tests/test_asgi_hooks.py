@@ -11,6 +11,7 @@ import pytest
 from conftest import User
 
 from erlen import Erlen
+from erlen import g
 from erlen import Response
 from erlen import session
 from erlen.asgi import thread_pool
@@ -90,14 +91,14 @@ def test_remember_cookie_is_written_on_the_loop(
     assert client.get_cookie("remember_token") is not None
     assert rec.cookies == rec.view[:1]  # set by the hook, on the view's thread
     assert not rec.cookies[0].startswith("erlen-asgi")
-    assert rec.submitted == 0  # no hook of this request went to the pool
+    # Only the user-preloading hook went to the pool (it may call a loader).
+    assert rec.submitted == 1
     assert is_nonblocking(manager._update_remember_cookie)
-    # A sync loader adds no pool hook: current_user is loaded in the view.
-    assert manager._preload_for_async_view not in app.before_request_funcs[None]
+    assert not is_nonblocking(manager._preload_for_async_view)
     assert client.get("/me").text == "Alice"
     assert client.post("/logout").text == "True"
     assert client.get_cookie("remember_token") is None
-    assert rec.submitted == 0
+    assert rec.submitted == 3
 
 
 def test_remember_cookie_in_a_sync_view_is_written_in_the_pool(
@@ -120,7 +121,7 @@ def test_remember_cookie_in_a_sync_view_is_written_in_the_pool(
 
 
 @pytest.mark.parametrize("loader_first", [False, True])
-def test_async_loaders_add_the_pool_hook(
+def test_async_loaders_are_called_by_the_pool_hook(
     users: dict[str, User], loader_first: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An async loader cannot run on the loop from sync code: a pool hook loads the user."""
@@ -137,7 +138,6 @@ def test_async_loaders_add_the_pool_hook(
         manager.init_app(app)
     else:
         manager.init_app(app)
-        assert manager._preload_for_async_view not in app.before_request_funcs[None]
         manager.user_loader(load_user)
     assert manager._preload_for_async_view in app.before_request_funcs[None]
     assert not is_nonblocking(manager._preload_for_async_view)
@@ -160,6 +160,34 @@ def test_async_loaders_add_the_pool_hook(
     rec.submitted = 0
     assert client.get("/me").text == "Alice"
     assert rec.submitted == 1  # the preload hook's one hop
+
+
+def test_an_async_hook_added_before_the_async_loader_sees_the_user(
+    users: dict[str, User],
+) -> None:
+    """The preload hook is registered by init_app, so it runs before hooks
+    added afterwards, whenever the loader is registered."""
+    app, manager = _app(users)
+
+    @app.before_request
+    async def who() -> None:
+        g.who = current_user.is_authenticated
+
+    @manager.user_loader
+    async def load_user(user_id: str) -> User | None:
+        return users.get(user_id)
+
+    @app.get("/login")
+    def login() -> str:
+        return str(login_user(users["1"]))
+
+    @app.get("/me")
+    async def me() -> str:
+        return str(g.who)
+
+    client = app.test_client(asgi=True)
+    client.get("/login")
+    assert client.get("/me").text == "True"
 
 
 def test_flask_login_session_marker_warns_on_the_loop(

@@ -13,7 +13,6 @@ from test_asgi import run
 import erlen
 from erlen.ext import is_nonblocking
 from erlen.ext import nonblocking
-from erlen.testing_asgi import AsgiClient
 
 
 def _threads_of(app: erlen.Erlen, path: str = "/async") -> dict[str, bool]:
@@ -172,11 +171,12 @@ class _ServerSideSessions(erlen.sessions.SecureCookieSessionInterface):
         super().save_session(app, session, response)
 
 
-def test_a_session_interface_that_may_block_runs_in_the_pool(
+def test_a_session_interface_that_may_block_saves_in_the_pool(
     hooked: erlen.Erlen,
 ) -> None:
-    """An async view's session is opened and saved off the loop when the
-    interface is not the built-in cookie one (or marked nonblocking)."""
+    """An async view's response is finalized (its session saved) in the pool when
+    the interface is not the built-in cookie one (or marked nonblocking); the
+    session stays lazy, opened where the view first reads it."""
     hooked.secret_key = "secret"
     hooked.session_interface = _ServerSideSessions()
 
@@ -187,10 +187,12 @@ def test_a_session_interface_that_may_block_runs_in_the_pool(
         return str(erlen.session["n"])
 
     assert _threads_of(hooked, "/count") == {
-        "open_session": False,
+        "open_session": True,
         "view": True,
         "save_session": False,
     }
+    # A view that never reads the session opens and saves nothing, as under WSGI.
+    assert _threads_of(hooked, "/async") == {"view": True}
 
 
 def test_the_cookie_session_and_marked_interfaces_stay_on_the_loop(
@@ -230,30 +232,36 @@ def test_the_cookie_session_and_marked_interfaces_stay_on_the_loop(
     }
 
 
-def test_a_websocket_opens_a_session_that_may_block_in_the_pool(
-    hooked: erlen.Erlen,
+def test_a_marked_hook_reading_a_body_still_arriving_waits_in_the_pool(
+    app: erlen.Erlen,
 ) -> None:
-    hooked.secret_key = "secret"
-    hooked.session_interface = _ServerSideSessions()
+    """Past MAX_CONTENT_LENGTH the body is not read before the hooks (one may
+    raise the limit): a marked hook that reads it then runs in the pool, as a
+    sync hook would, instead of waiting for the client on the loop."""
+    app.config["MAX_CONTENT_LENGTH"] = 100
 
-    @hooked.websocket("/ws")
-    async def ws() -> None:
-        _saw("handler")
-        await erlen.websocket.send(repr(dict(erlen.websocket.session)))
+    @app.before_request
+    def raise_limit() -> None:
+        erlen.request.max_content_length = 10_000
 
-    client = t.cast(AsgiClient, hooked.test_client(asgi=True))
-    hooked.config["SEEN"] = seen = {}
+    @app.before_request
+    @nonblocking
+    def read_form() -> None:
+        try:
+            asyncio.get_running_loop()
+            erlen.g.where = "loop"
+        except RuntimeError:
+            erlen.g.where = "pool"
+        erlen.g.size = len(erlen.request.form["data"])
 
-    async def talk() -> str | bytes:
-        async with client.websocket("/ws") as conn:
-            return await conn.receive()
+    @app.post("/upload")
+    async def upload() -> str:
+        return f"{erlen.g.size} {erlen.g.where}"
 
-    loop_thread = threading.get_ident()  # asyncio.run drives the loop here
-    assert asyncio.run(asyncio.wait_for(talk(), 30)) == "{}"
-    assert {step: i == loop_thread for step, i in seen.items()} == {
-        "open_session": False,
-        "handler": True,
-    }
+    client = app.test_client(asgi=True)
+    assert client.post("/upload", data={"data": "x" * 5000}).text == "5000 pool"
+    # A body read before the hooks (under the limit): the marked hook runs on the loop.
+    assert client.post("/upload", data={"data": "x" * 50}).text == "50 loop"
 
 
 def test_the_mark_changes_nothing_under_wsgi(hooked: erlen.Erlen) -> None:

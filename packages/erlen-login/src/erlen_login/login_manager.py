@@ -13,7 +13,6 @@ import sys
 import time
 import typing as t
 import warnings
-import weakref
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
@@ -32,7 +31,6 @@ from erlen.ext import DeployProblem
 from erlen.ext import Extension
 from erlen.ext import ExtensionError
 from erlen.ext import nonblocking
-from erlen.ext import registered_extension
 from erlen.security import auth_cookie_options
 
 from . import config as _c
@@ -199,8 +197,6 @@ class LoginManager(Extension[LoginState]):
         self._user_callback: UserLoader | None = None
         self._request_callback: RequestLoader | None = None
         self._add_context_processor = add_context_processor
-        #: The apps this manager is registered on, for hooks added later.
-        self._apps: weakref.WeakSet[Erlen] = weakref.WeakSet()
         super().__init__(app)
 
     # -- registration ------------------------------------------------------------
@@ -233,20 +229,14 @@ class LoginManager(Extension[LoginState]):
         return LoginState(manager=self, throttle=throttle)
 
     def setup_app(self, app: Erlen, state: LoginState) -> None:
-        """Install ``app.login_manager``, the after-request hook and the context processor.
-
-        The before-request hook that loads the user for ``async def`` views is
-        added only once a loader is async (see :meth:`_add_preload`).
-        """
+        """Install ``app.login_manager``, the hooks and the context processor."""
         app.login_manager = self  # type: ignore[attr-defined]
-        if self._has_async_loader():
-            app.before_request(self._preload_for_async_view)
+        app.before_request(self._preload_for_async_view)
         app.after_request(self._update_remember_cookie)
         if self._add_context_processor:
             from .utils import _user_context_processor
 
             app.context_processor(_user_context_processor)
-        self._apps.add(app)
 
     def deploy_problems(
         self, app: Erlen, state: LoginState
@@ -290,7 +280,6 @@ class LoginManager(Extension[LoginState]):
         be an ``async def`` function.
         """
         self._user_callback = callback
-        self._add_preload()
         return callback
 
     @property
@@ -305,7 +294,6 @@ class LoginManager(Extension[LoginState]):
         Bearer tokens from :func:`erlen_login.make_auth_token` are read without it.
         """
         self._request_callback = callback
-        self._add_preload()
         return callback
 
     @property
@@ -386,23 +374,6 @@ class LoginManager(Extension[LoginState]):
 
     def _has_async_loader(self) -> bool:
         return _is_async(self._user_callback) or _is_async(self._request_callback)
-
-    def _add_preload(self) -> None:
-        """Once a loader is async, add :meth:`_preload_for_async_view` to every app.
-
-        That hook calls the loader, user code that may wait on a database, so
-        it is not :func:`~erlen.ext.nonblocking` and costs an ``async def``
-        view a thread hop under ASGI: apps whose loaders are sync never get it.
-        """
-        if not self._has_async_loader():
-            return
-        for app in list(self._apps):
-            if registered_extension(app, self.name) is not self:
-                continue
-            if self._preload_for_async_view not in app.before_request_funcs.get(
-                None, ()
-            ):
-                app.before_request(self._preload_for_async_view)
 
     def _preload_for_async_view(self) -> None:
         """Load the user before an ``async def`` view when a loader is async.

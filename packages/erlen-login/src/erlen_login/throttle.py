@@ -305,7 +305,7 @@ class LoginThrottle:
         fail_closed: bool = False,
         ipv6_prefix: int = 64,
     ) -> None:
-        if not 0 < ipv6_prefix <= 128:
+        if type(ipv6_prefix) is not int or not 0 < ipv6_prefix <= 128:
             raise ValueError(f"ipv6_prefix must be 1 to 128, not {ipv6_prefix!r}.")
         self.ipv6_prefix = ipv6_prefix
         self.store = store

@@ -177,14 +177,12 @@ def init(
         names are accepted) or the path of a template folder.
     :param package: write ``__init__.py`` files so the folder is a package.
     """
-    # Alembic's init ends with "Please edit ... alembic.ini before proceeding",
-    # which is not so here (the database comes from the app): it runs quiet
-    # and the folder is described below.
-    config, inv = _config(directory, "init", exists=False, opts=["quiet"])
+    config, inv = _config(directory, "init", exists=False)
     if template is None:
         template = "erlen-multidb" if multidb else "erlen"
     template = _TEMPLATE_ALIASES.get(template, template)
-    if not (TEMPLATES / template).is_dir():
+    own_template = (TEMPLATES / template).is_dir()
+    if not own_template:
         if not Path(template).is_dir():
             names = ", ".join(sorted(p.name for p in TEMPLATES.iterdir()))
             raise MigrateError(
@@ -194,14 +192,14 @@ def init(
             )
         template = os.path.abspath(template)
     command.init(config, inv.folder, template, package)
-    folder = os.path.abspath(inv.folder)
-    files = sorted(os.listdir(folder))
-    say = functools.partial(print, file=config.stdout)
-    say(
-        f"Created {folder}: {', '.join(files)}. The database URL comes from the"
-        " app's config; alembic.ini only holds logging and options."
-    )
-    say(
+    if own_template:
+        # Alembic ends with "Please edit ... alembic.ini before proceeding":
+        # with erlen's templates there is nothing to edit.
+        config.print_stdout(
+            "Nothing to edit: the database URL comes from the app's config, and"
+            " alembic.ini only holds logging and migration options."
+        )
+    config.print_stdout(
         "\nThe migrations folder is ready. Change your models, then run"
         f" '{_command_prefix()} migrate -m \"message\"' to write the first revision."
     )
@@ -210,7 +208,7 @@ def init(
     except MigrateError:
         return
     if any(set(d.metadata.naming_convention) <= {"ix"} for d in databases):
-        say(
+        config.print_stdout(
             "\nTip: the metadata has no naming convention for constraints, so"
             " unnamed constraints cannot be altered or dropped later (SQLite"
             " needs names). Create the extension with"

@@ -153,20 +153,11 @@ async def call_hook(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t
 def session_on_loop(app: Erlen) -> bool:
     """Whether the app's session interface opens and saves sessions without
     blocking: the built-in signed cookie, or both methods marked
-    :func:`~erlen.ext.nonblocking`. A server-side store (Redis, a table) is not."""
+    :func:`~erlen.ext.nonblocking`. A server-side store (Redis, a table) is not:
+    an async view's response is then finalized, and its session saved, in the
+    pool (the session itself stays lazy: a view that reads it opens it)."""
     cls = type(app.session_interface)
     return is_nonblocking(cls.open_session) and is_nonblocking(cls.save_session)
-
-
-def _open_session(ctx: RequestContext) -> None:
-    ctx.session  # noqa: B018 - opening it is the point
-
-
-async def open_session_off_loop(app: Erlen, ctx: RequestContext) -> None:
-    """Before code on the loop may read the session: open it in the pool, unless
-    :func:`session_on_loop` (then it stays lazy, opened on first use)."""
-    if not ctx.session_opened and not session_on_loop(app):
-        await to_thread(app, _open_session, ctx)
 
 
 def bridge_to_loop(
@@ -773,7 +764,6 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
     # The pipeline's own chain (it follows registry changes); its hooks unwrapped.
     hooks = app._request_hooks(ctx)
     try:
-        await open_session_off_loop(app, ctx)
         if request_started.receivers:
             await to_thread(
                 app,
@@ -784,12 +774,23 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
         rv = None
         for func in hooks.url_value_preprocessors:
             await call_hook(app, func, req.endpoint, req.view_args)
+        body = req.environ.get("wsgi.input")
         for func in hooks.raw_before:
-            rv = await call_hook(app, func)
+            if (
+                type(body) is AsgiInput
+                and not body.complete
+                and not _streams(view)
+                and not inspect.iscoroutinefunction(func)
+            ):
+                # The body is still arriving (past the limit, which a hook may
+                # raise): a sync hook that reads it waits for the client in the
+                # pool, as under WSGI, never on the loop, marked or not.
+                rv = await to_thread(app, func)
+            else:
+                rv = await call_hook(app, func)
             if rv is not None:
                 break
         if rv is None:
-            body = req.environ.get("wsgi.input")
             if type(body) is AsgiInput and not body.complete and not _streams(view):
                 # The hooks may have raised the request's limit: read on,
                 # unless the declared length already says 413.

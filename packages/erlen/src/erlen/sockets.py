@@ -32,7 +32,6 @@ from .asgi import _Edge
 from .asgi import build_environ
 from .asgi import call_hook
 from .asgi import Message
-from .asgi import open_session_off_loop
 from .globals import _cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -308,7 +307,6 @@ async def _serve(app: Erlen, ws: WebSocket) -> None:
     before, after = hooks.before_websocket, hooks.after_websocket
     try:
         try:
-            await open_session_off_loop(app, _cv_request.get())
             for func in before:
                 if await call_hook(app, func) is not None:
                     await ws.close(1008)
