@@ -402,6 +402,15 @@ def test_throttle_prefix_is_configurable_and_ipv4_mapped_is_ipv4() -> None:
         "addr:2001:db8:1::/48"
     ]
     assert LoginThrottle.keys(None, "::ffff:10.0.0.1") == ["addr:10.0.0.1"]
+    # Addresses that stand for an IPv4 client count as it; ports and zones go.
+    for address in ("10.0.0.1:5555", "64:ff9b::a00:1", "2002:a00:1::1"):
+        assert LoginThrottle.keys(None, address) == ["addr:10.0.0.1"]
+    assert LoginThrottle.keys(None, "[2001:db8:1:2::5]:443") == [
+        "addr:2001:db8:1:2::/64"
+    ]
+    assert LoginThrottle.keys(None, "fe80::1%eth0", ipv6_prefix=128) == [
+        "addr:fe80::1/128"
+    ]
     # Not an address (a unix socket, a test value): counted as it is.
     assert LoginThrottle.keys(None, "unix:/run/app.sock") == ["addr:unix:/run/app.sock"]
     bad = Erlen(__name__)

@@ -261,24 +261,38 @@ def _fold(value: str) -> str:
     return unicodedata.normalize("NFKC", kept).casefold().strip()
 
 
+#: The well-known NAT64 prefix: its addresses stand for IPv4 clients.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def address_key(address: str, ipv6_prefix: int = 64) -> str:
     """The counter key part for a client address: an IPv6 address by its network.
 
     One IPv6 client usually holds a whole /64 (SLAAC, privacy addresses), so
     counting each address alone would give it billions of fresh counters. An
-    IPv4-mapped IPv6 address counts as its IPv4 address; what is not an IP
-    address (a unix socket, a test value) is counted as it is.
+    IPv6 address that stands for an IPv4 client (IPv4-mapped, NAT64's
+    ``64:ff9b::/96``, 6to4) counts as that IPv4 address; a port some proxies
+    add (``1.2.3.4:5555``, ``[2001:db8::1]:443``) and a zone id are dropped;
+    what is not an IP address (a unix socket, a test value) counts as it is.
     """
+    host = address
+    if host.startswith("["):
+        host = host[1 : host.find("]")] if "]" in host else host
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(host)
     except ValueError:
         return address
     if ip.version == 4:
         return str(ip)
-    mapped = ip.ipv4_mapped
-    if mapped is not None:
-        return str(mapped)
-    return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    v6 = ipaddress.IPv6Address(int(ip))  # without a zone id
+    if v6 in _NAT64:
+        return str(ipaddress.IPv4Address(int(v6) & 0xFFFFFFFF))
+    embedded = v6.ipv4_mapped or v6.sixtofour
+    if embedded is not None:
+        return str(embedded)
+    return str(ipaddress.IPv6Network((v6, ipv6_prefix), strict=False))
 
 
 def _digest(value: str) -> str:
