@@ -288,6 +288,26 @@ def test_signing_serializer_is_cached_per_key_set(
     assert interface.get_signing_serializer(fake) is not third
 
 
+def test_reading_and_signing_share_one_signer_with_every_key(
+    interface: SecureCookieSessionInterface,
+) -> None:
+    """Reading a cookie reuses the signer signing made (keys derived once),
+    and that signer still verifies every key of its serializer."""
+    app = FakeApp(secret_key="new")
+    app.config["SECRET_KEY_FALLBACKS"] = ["old"]
+    fake = t.cast(t.Any, app)
+    serializer = interface.get_signing_serializer(fake)
+    assert serializer is not None
+    signer = serializer.make_signer()
+    assert next(iter(serializer.iter_unsigners())) is signer
+    assert serializer.make_signer("another salt") is not signer
+    old = FakeApp(secret_key="old")
+    old_serializer = interface.get_signing_serializer(t.cast(t.Any, old))
+    assert old_serializer is not None
+    assert serializer.loads(old_serializer.dumps({"a": 1})) == {"a": 1}
+    assert serializer.loads(serializer.dumps({"b": 2})) == {"b": 2}
+
+
 def test_signing_serializer_cache_is_bounded(
     interface: SecureCookieSessionInterface,
 ) -> None:

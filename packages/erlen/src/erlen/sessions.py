@@ -296,8 +296,9 @@ class _SessionSerializer(URLSafeTimedSerializer):
 
     def make_signer(self, salt: str | bytes | None = None) -> Signer:
         # Signers hold only their configuration: reuse the one for the default
-        # salt instead of building one for every cookie signed or read.
-        if salt is not None:
+        # salt instead of building one for every cookie signed or read
+        # (reading asks for it by the salt's value, signing by None).
+        if salt is not None and salt != self.salt:
             return super().make_signer(salt)
         if self._default_signer is None:
             self._default_signer = super().make_signer()
