@@ -46,6 +46,14 @@ class Fortune(Base):
     message: sa_orm.Mapped[str]
 
 
+def _world(world: World) -> dict[str, int]:
+    return {"id": world.id, "randomNumber": world.randomnumber}
+
+
+def _worlds_json(worlds: t.Iterable[World]) -> bytes:
+    return json.dumps([_world(w) for w in worlds]).encode()
+
+
 def _render(data: list[tuple[int, str]]) -> bytes:
     rows = [{"id": i, "message": m} for i, m in data]
     return asyncutil.fortunes_template.render(fortunes=rows).encode()
@@ -60,17 +68,13 @@ def orm(url: str) -> dict[str, Runner]:
         with factory() as session:
             world = session.get(World, common.random_id())
             assert world is not None
-            return json.dumps(
-                {"id": world.id, "randomNumber": world.randomnumber}
-            ).encode()
+            return json.dumps(_world(world)).encode()
 
     def multiple(count: int) -> Runner:
         def run() -> bytes:
             with factory() as session:
                 worlds = [session.get(World, common.random_id()) for _ in range(count)]
-                return json.dumps(
-                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
-                ).encode()
+                return _worlds_json(w for w in worlds if w)
 
         return run
 
@@ -88,9 +92,7 @@ def orm(url: str) -> dict[str, Runner]:
                     assert world is not None
                     world.randomnumber = common.random_id()
                 session.commit()
-                return json.dumps(
-                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
-                ).encode()
+                return _worlds_json(w for w in worlds if w)
 
         return run
 
@@ -120,9 +122,7 @@ def async_orm(url: str) -> dict[str, AsyncRunner]:
         async with factory() as session:
             world = await session.get(World, common.random_id())
             assert world is not None
-            return json.dumps(
-                {"id": world.id, "randomNumber": world.randomnumber}
-            ).encode()
+            return json.dumps(_world(world)).encode()
 
     def multiple(count: int) -> AsyncRunner:
         async def run() -> bytes:
@@ -130,9 +130,7 @@ def async_orm(url: str) -> dict[str, AsyncRunner]:
                 worlds = [
                     await session.get(World, common.random_id()) for _ in range(count)
                 ]
-                return json.dumps(
-                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
-                ).encode()
+                return _worlds_json(w for w in worlds if w)
 
         return run
 
@@ -150,9 +148,7 @@ def async_orm(url: str) -> dict[str, AsyncRunner]:
                     assert world is not None
                     world.randomnumber = common.random_id()
                 await session.commit()
-                return json.dumps(
-                    [{"id": w.id, "randomNumber": w.randomnumber} for w in worlds if w]
-                ).encode()
+                return _worlds_json(w for w in worlds if w)
 
         return run
 

@@ -40,6 +40,12 @@ def hooked(app: erlen.Erlen) -> erlen.Erlen:
         _saw("view")
         return "ok"
 
+    @app.route("/count")
+    async def count() -> str:
+        _saw("view")
+        erlen.session["n"] = erlen.session.get("n", 0) + 1
+        return str(erlen.session["n"])
+
     return app
 
 
@@ -180,12 +186,6 @@ def test_a_session_interface_that_may_block_saves_in_the_pool(
     hooked.secret_key = "secret"
     hooked.session_interface = _ServerSideSessions()
 
-    @hooked.route("/count")
-    async def count() -> str:
-        _saw("view")
-        erlen.session["n"] = erlen.session.get("n", 0) + 1
-        return str(erlen.session["n"])
-
     assert _threads_of(hooked, "/count") == {
         "open_session": True,
         "view": True,
@@ -215,12 +215,6 @@ def test_the_cookie_session_and_marked_interfaces_stay_on_the_loop(
             super().save_session(app, session, response)
 
     hooked.secret_key = "secret"
-
-    @hooked.route("/count")
-    async def count() -> str:
-        _saw("view")
-        erlen.session["n"] = erlen.session.get("n", 0) + 1
-        return str(erlen.session["n"])
 
     assert is_nonblocking(erlen.sessions.SecureCookieSessionInterface.save_session)
     assert is_nonblocking(erlen.sessions.SecureCookieSessionInterface.open_session)

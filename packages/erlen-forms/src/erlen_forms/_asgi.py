@@ -3,7 +3,9 @@
 Under ASGI the body is read into memory before the hooks run, except for a
 view marked ``stream_request_body`` or a body longer than the request's limit:
 then ``wsgi.input`` is the core's :class:`erlen.asgi.AsgiInput` and the rest
-is still arriving. tests/test_csrf_asgi.py fails loudly if that changes.
+is still arriving. The core runs hooks in the pool while a body the view does
+not stream is arriving, so on the loop only a streamed body is seen here.
+tests/test_csrf_asgi.py fails loudly if that changes.
 """
 
 from __future__ import annotations

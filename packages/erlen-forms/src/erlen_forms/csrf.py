@@ -522,9 +522,9 @@ class CSRFProtect(Extension[_CSRFState]):
         field_name: str = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         pending = body_unreadable_here()
         if pending:
-            # Under ASGI the body of a streamed view (or one past the limit) is
-            # still arriving and must not be waited for on the loop: refuse a
-            # declared oversize body as parsing would, else use the headers.
+            # Under ASGI the body of a streamed view is still arriving and must
+            # not be waited for on the loop: refuse a declared oversize body as
+            # parsing would, else use the headers.
             limit = request.max_content_length
             declared = request.content_length
             if limit is not None and declared is not None and declared > limit:

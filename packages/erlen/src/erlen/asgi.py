@@ -140,17 +140,20 @@ def to_thread(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
     )
 
 
-async def call_hook(app: Erlen, func: t.Callable[..., t.Any], *args: t.Any) -> t.Any:
+async def call_hook(
+    app: Erlen, func: t.Callable[..., t.Any], *args: t.Any, may_wait: bool = False
+) -> t.Any:
     """Await an async hook on the loop; run a sync one in the pool, unless it is
-    marked :func:`~erlen.ext.nonblocking`."""
+    marked :func:`~erlen.ext.nonblocking` and nothing it may read is still to
+    arrive (``may_wait``: the request body)."""
     if inspect.iscoroutinefunction(func):
         return await func(*args)
-    if is_nonblocking(func):
+    if is_nonblocking(func) and not may_wait:
         return func(*args)
     return await to_thread(app, func, *args)
 
 
-def session_on_loop(app: Erlen) -> bool:
+def _session_on_loop(app: Erlen) -> bool:
     """Whether the app's session interface opens and saves sessions without
     blocking: the built-in signed cookie, or both methods marked
     :func:`~erlen.ext.nonblocking`. A server-side store (Redis, a table) is not:
@@ -468,6 +471,11 @@ def _streams(view: t.Callable[..., t.Any] | None) -> bool:
     return getattr(view, "_erlen_stream_body", False) is True
 
 
+def _arriving(body: t.Any, view: t.Callable[..., t.Any]) -> t.TypeGuard[AsgiInput]:
+    """Whether the rest of a body the view does not stream is still to be read."""
+    return type(body) is AsgiInput and not body.complete and not _streams(view)
+
+
 _streaming_apps: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary()
 
 
@@ -776,22 +784,13 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
             await call_hook(app, func, req.endpoint, req.view_args)
         body = req.environ.get("wsgi.input")
         for func in hooks.raw_before:
-            if (
-                type(body) is AsgiInput
-                and not body.complete
-                and not _streams(view)
-                and not inspect.iscoroutinefunction(func)
-            ):
-                # The body is still arriving (past the limit, which a hook may
-                # raise): a sync hook that reads it waits for the client in the
-                # pool, as under WSGI, never on the loop, marked or not.
-                rv = await to_thread(app, func)
-            else:
-                rv = await call_hook(app, func)
+            # A body still arriving (past the limit, which a hook may raise) is
+            # read by a sync hook in the pool, as under WSGI, never on the loop.
+            rv = await call_hook(app, func, may_wait=_arriving(body, view))
             if rv is not None:
                 break
         if rv is None:
-            if type(body) is AsgiInput and not body.complete and not _streams(view):
+            if _arriving(body, view):
                 # The hooks may have raised the request's limit: read on,
                 # unless the declared length already says 413.
                 limit = req.max_content_length
@@ -806,7 +805,7 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
         not hooks.nonblocking_after
         or not all(map(is_nonblocking, ctx._after_request_functions))
         or request_finished.receivers
-        or not session_on_loop(app)
+        or not _session_on_loop(app)
     ):
         return await to_thread(app, app.finalize_request, rv)  # type: ignore[no-any-return]
     return app.finalize_request(rv)
