@@ -5,8 +5,9 @@
 2. ``sql``: what erlen-sql adds per request over plain SQLAlchemy. Each variant
    of ``realapps/overhead.py`` (an erlen app reading one row from SQLite
    through erlen-sql) is counted beside its twin that uses plain SQLAlchemy the
-   same way; fails when erlen-sql's extra instructions exceed
-   ``--max-sql-overhead`` (a fraction of the twin's count) for any pair.
+   same way, each as the median over ``--sql-layouts`` memory layouts; fails
+   when erlen-sql's extra instructions exceed ``--max-sql-overhead`` (a
+   fraction of the twin's count) for any pair.
 3. ``asgi``: erlen's ASGI entry (an ``async def`` view, in-process) against
    the Werkzeug floor under ASGI (``apps/asgi_apps.py``: Werkzeug's Request,
    Response and Map with no framework) on ``hello`` and ``json``; fails above
@@ -37,15 +38,21 @@ SQL_CHILD = os.path.join(BENCH_DIR, "harness", "sqlchild.py")
 ASGI_CHILD = os.path.join(BENCH_DIR, "harness", "asgichild.py")
 ASGI_FLOOR = "werkzeug"
 #: Highest allowed erlen-sql overhead per pair, as a fraction of the plain twin.
-#: Measured after issue 18: 2.5 % (ORM), 3.6 % (session; 34 % before, when every
-#: statement's tables were walked) and 2.2 % (engine). Counts of the same code
-#: vary by 1-2 % between environments (memory layout), hence the margin.
+#: Medians over five layouts, 2026-12-07: 3.8 % (ORM), 4.6 % (session; 34 %
+#: before issue 18, when every statement's tables were walked) and 2.7 %
+#: (engine); single layouts ranged 1.7-7.6 % (ORM), hence the margin.
 SQL_LIMITS = {
     "erlen-sql-orm": 0.07,
     "erlen-sql-session": 0.08,
     "erlen-sql-engine": 0.06,
 }
 PARTS = ("hello", "sql", "asgi")
+#: Each erlen-sql count is the median over this many memory layouts: in one
+#: layout the ORM pair's overhead ranged from 1.7 % to 7.6 % (the checkout path
+#: is enough to move it), which failed the 7 % gate by chance on CI (see
+#: harness/layout.py). The hello and ASGI counts move by under 1 % between
+#: layouts, far inside their margins, and are counted in one.
+SQL_LAYOUTS = 5
 
 
 def main(argv: list[str]) -> int:
@@ -88,9 +95,18 @@ def main(argv: list[str]) -> int:
         help="comma-separated gates to run: hello,sql,asgi (default all)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="valgrind runs at once")
+    parser.add_argument(
+        "--sql-layouts",
+        type=int,
+        default=SQL_LAYOUTS,
+        help="memory layouts each erlen-sql count is the median of"
+        f" (default {SQL_LAYOUTS})",
+    )
     args = parser.parse_args(argv)
     if args.requests < 10 or args.sql_requests < 10:
         parser.error("--requests and --sql-requests must be at least 10")
+    if args.sql_layouts < 1:
+        parser.error("--sql-layouts must be at least 1")
     if not set(args.part) <= set(PARTS):
         parser.error(f"--part takes {','.join(PARTS)}")
     if callgrind.available() is None:
@@ -157,7 +173,12 @@ def _sql_gate(args: argparse.Namespace) -> int:
     """erlen-sql's instructions over its plain SQLAlchemy twin; the exit status."""
     pairs = [(variant, "db") for variant in overhead.VARIANTS]
     counts = callgrind.measure(
-        pairs, args.sql_requests // 5, args.sql_requests, args.jobs, SQL_CHILD
+        pairs,
+        args.sql_requests // 5,
+        args.sql_requests,
+        args.jobs,
+        SQL_CHILD,
+        args.sql_layouts,
     )
     status = 0
     print(

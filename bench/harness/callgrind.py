@@ -16,6 +16,12 @@ the ``ffi_call`` symbol), the child runs twice with everything counted, making
 A native run first checks the response and warms the bytecode caches.
 The child gets a fixed, minimal environment (``PYTHONHASHSEED=0``): runs side
 by side, from any shell, give identical counts.
+
+Layouts: the same code in another memory layout (a longer checkout path, say)
+counts up to 4 % more or less, enough to flip a gate with a narrow margin. With
+``layouts=N`` each pair is counted in N layouts (:mod:`harness.layout`) and
+the median is reported, so a count no longer depends on where the repository
+happens to be checked out.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import typing as t
@@ -45,6 +52,8 @@ class Count:
     per_request: float | None
     error: str | None = None
     method: str = ""
+    #: Lowest and highest count over the layouts (the median is ``per_request``).
+    spread: tuple[float, float] | None = None
 
 
 def available() -> str | None:
@@ -57,8 +66,8 @@ def available() -> str | None:
 _CHILD_ENV = {"PYTHONHASHSEED": "0", "LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"}
 
 
-def _env() -> dict[str, str]:
-    return dict(_CHILD_ENV)
+def _env(layout: int = 0) -> dict[str, str]:
+    return {**_CHILD_ENV, "ERLEN_BENCH_LAYOUT": str(layout)}
 
 
 def _tail(text: str, lines: int = 6) -> str:
@@ -92,6 +101,7 @@ def _collected(
     count: int,
     marked: bool,
     child: str = CHILD,
+    layout: int = 0,
 ) -> int:
     options = ["--collect-atstart=no", "--toggle-collect=ffi_call"] if marked else []
     args = [
@@ -102,7 +112,7 @@ def _collected(
         *_child_args(app, endpoint, count, marked, child),
     ]
     proc = subprocess.run(
-        args, capture_output=True, text=True, env=_env(), timeout=TIMEOUT
+        args, capture_output=True, text=True, env=_env(layout), timeout=TIMEOUT
     )
     match = _COLLECTED.search(proc.stderr)
     if proc.returncode != 0 or match is None:
@@ -119,36 +129,48 @@ def measure_one(
     high: int,
     pool: ThreadPoolExecutor | None = None,
     child: str = CHILD,
+    layouts: int = 1,
 ) -> Count:
     """Return the instructions per request of one app and endpoint.
 
     :param high: requests counted by the marker method.
     :param low: the shorter run of the difference method, used only as fallback.
-    :param pool: when given, the two fallback runs go to it and run in parallel.
+    :param pool: when given, the runs after the first go to it and run in parallel.
     :param child: the child script; any script taking ``child.py``'s
         ``requests APP ENDPOINT WARMUP COUNT [--marked]`` arguments.
+    :param layouts: memory layouts to count the marker method in; the median
+        is returned (the fallback counts the first layout only).
     """
     valgrind = available()
     if valgrind is None:
         return Count(None, "valgrind is not installed (apt-get install valgrind)")
+
+    def run_all(runs: list[tuple[int, bool, int]]) -> list[int]:
+        """Collected instructions of each ``(requests, marked, layout)`` run."""
+        if pool is None:
+            return [
+                _collected(valgrind, app, endpoint, *run[:2], child, run[2])
+                for run in runs
+            ]
+        futures = [
+            pool.submit(_collected, valgrind, app, endpoint, *run[:2], child, run[2])
+            for run in runs
+        ]
+        return [future.result() for future in futures]
+
     try:
         problem = _native_check(app, endpoint, child)
         if problem is not None:
             return Count(None, problem)
         marked = _collected(valgrind, app, endpoint, high, True, child)
         if marked >= high * 1000:
-            return Count(marked / high, method="marker")
-        if pool is None:
-            totals = [
-                _collected(valgrind, app, endpoint, n, False, child)
-                for n in (low, high)
-            ]
-        else:
-            futures = [
-                pool.submit(_collected, valgrind, app, endpoint, n, False, child)
-                for n in (low, high)
-            ]
-            totals = [future.result() for future in futures]
+            counts = [marked, *run_all([(high, True, n) for n in range(1, layouts)])]
+            return Count(
+                statistics.median(counts) / high,
+                method="marker",
+                spread=(min(counts) / high, max(counts) / high),
+            )
+        totals = run_all([(low, False, 0), (high, False, 0)])
     except (RuntimeError, subprocess.TimeoutExpired, OSError) as e:
         return Count(None, str(e))
     return Count((totals[1] - totals[0]) / (high - low), method="difference")
@@ -160,8 +182,12 @@ def measure(
     high: int,
     jobs: int = 2,
     child: str = CHILD,
+    layouts: int = 1,
 ) -> dict[tuple[str, str], Count]:
-    """Measure every ``(app, endpoint)`` pair, ``jobs`` valgrind runs at a time."""
+    """Measure every ``(app, endpoint)`` pair, ``jobs`` valgrind runs at a time.
+
+    :param layouts: see :func:`measure_one`.
+    """
     results: dict[tuple[str, str], Count] = {}
     with (
         ThreadPoolExecutor(max_workers=jobs) as runs,
@@ -169,17 +195,22 @@ def measure(
     ):
         futures = {
             pair: pairs_pool.submit(
-                measure_one, pair[0], pair[1], low, high, runs, child
+                measure_one, pair[0], pair[1], low, high, runs, child, layouts
             )
             for pair in pairs
         }
         for pair, future in futures.items():
             results[pair] = count = future.result()
-            shown = (
-                f"{count.per_request:,.0f} ({count.method})"
-                if count.per_request is not None
-                else f"- ({count.error})"
-            )
+            if count.per_request is None:
+                shown = f"- ({count.error})"
+            elif count.spread is not None and layouts > 1:
+                low_count, high_count = count.spread
+                shown = (
+                    f"{count.per_request:,.0f} (median of {layouts} layouts,"
+                    f" {low_count:,.0f}-{high_count:,.0f})"
+                )
+            else:
+                shown = f"{count.per_request:,.0f} ({count.method})"
             print(
                 f"  instructions {pair[0]} {pair[1]}: {shown}",
                 file=sys.stderr,

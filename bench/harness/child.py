@@ -18,6 +18,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from harness import layout  # noqa: E402
+
+layout.shift()  # first: every later allocation moves with it
+
 from apps import common  # noqa: E402
 from apps import load  # noqa: E402
 from harness import childloop  # noqa: E402

@@ -17,6 +17,10 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from harness import layout  # noqa: E402
+
+layout.shift()  # first: every later allocation moves with it
+
 from harness import childloop  # noqa: E402
 from realapps import overhead  # noqa: E402
 from realapps.common import TEST_TYPES_BY_NAME  # noqa: E402

@@ -21,6 +21,10 @@ import typing as t
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from harness import layout  # noqa: E402
+
+layout.shift()  # first: every later allocation moves with it
+
 from harness import childloop  # noqa: E402
 from realapps import bare  # noqa: E402
 from realapps import common  # noqa: E402
