@@ -80,6 +80,51 @@ def test_marked_hooks_of_an_async_view_run_on_the_loop(hooked: erlen.Erlen) -> N
     }
 
 
+def test_a_conditional_mark_is_asked_on_every_request(hooked: erlen.Erlen) -> None:
+    """``nonblocking(unless=...)``: on the loop while the condition is false, in
+    the pool from the request where it turns true (an extension's setting)."""
+    may_block = {"before": False, "after": False, "teardown": False}
+
+    @hooked.before_request
+    @nonblocking(unless=lambda: may_block["before"])
+    def before() -> None:
+        _saw("before")
+
+    def after(response: erlen.Response) -> erlen.Response:
+        _saw("after")
+        return response
+
+    hooked.after_request(nonblocking(after, unless=lambda: may_block["after"]))
+
+    @hooked.teardown_appcontext
+    @nonblocking(unless=lambda: may_block["teardown"])
+    def teardown(exc: BaseException | None) -> None:
+        _saw("teardown")
+
+    on_loop = {"before": True, "view": True, "after": True, "teardown": True}
+    assert _threads_of(hooked) == on_loop
+    for step in may_block:
+        may_block[step] = True
+        assert _threads_of(hooked) == {**on_loop, step: False}
+        may_block[step] = False
+    assert _threads_of(hooked) == on_loop
+    assert is_nonblocking(before)
+    may_block["before"] = True
+    assert not is_nonblocking(before)
+
+
+def test_a_conditional_mark_refuses_a_method() -> None:
+    class Hooks:
+        def before(self) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="every instance of its class"):
+        nonblocking(Hooks().before, unless=lambda: False)
+    with pytest.raises(TypeError, match="takes a hook"):
+        nonblocking()  # type: ignore[call-overload]
+    assert not is_nonblocking(Hooks.before)
+
+
 def test_one_unmarked_teardown_sends_popping_to_the_pool(hooked: erlen.Erlen) -> None:
     @hooked.teardown_appcontext
     @nonblocking

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections.abc as cabc
 import dataclasses
+import functools
 import hashlib
 import inspect
 import os
@@ -231,7 +232,7 @@ class LoginManager(Extension[LoginState]):
     def setup_app(self, app: Erlen, state: LoginState) -> None:
         """Install ``app.login_manager``, the hooks and the context processor."""
         app.login_manager = self  # type: ignore[attr-defined]
-        app.before_request(self._preload_for_async_view)
+        app.before_request(self._preload_hook)
         app.after_request(self._update_remember_cookie)
         if self._add_context_processor:
             from .utils import _user_context_processor
@@ -374,6 +375,18 @@ class LoginManager(Extension[LoginState]):
 
     def _has_async_loader(self) -> bool:
         return _is_async(self._user_callback) or _is_async(self._request_callback)
+
+    @functools.cached_property
+    def _preload_hook(self) -> t.Callable[[], None]:
+        """:meth:`_preload_for_async_view` as this manager's hook: marked
+        ``nonblocking`` unless a loader is async (only then may it block, by
+        calling the loader), so with sync loaders an ``async def`` view under
+        ASGI costs no thread hop."""
+
+        def preload_user() -> None:
+            self._preload_for_async_view()
+
+        return nonblocking(preload_user, unless=self._has_async_loader)
 
     def _preload_for_async_view(self) -> None:
         """Load the user before an ``async def`` view when a loader is async.

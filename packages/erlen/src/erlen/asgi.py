@@ -803,6 +803,7 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
     hooks = app._request_hooks(ctx)  # again: the view may have added one
     if (
         not hooks.nonblocking_after
+        or not all(map(is_nonblocking, hooks.conditional_after))
         or not all(map(is_nonblocking, ctx._after_request_functions))
         or request_finished.receivers
         or not _session_on_loop(app)

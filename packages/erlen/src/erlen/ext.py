@@ -64,17 +64,46 @@ _NONBLOCKING = "__erlen_nonblocking__"
 HookT = t.TypeVar("HookT", bound=t.Callable[..., t.Any])
 
 
-def nonblocking(func: HookT) -> HookT:
+@t.overload
+def nonblocking(
+    func: HookT, *, unless: t.Callable[[], bool] | None = None
+) -> HookT: ...
+
+
+@t.overload
+def nonblocking(
+    func: None = None, *, unless: t.Callable[[], bool]
+) -> t.Callable[[HookT], HookT]: ...
+
+
+def nonblocking(
+    func: HookT | None = None, *, unless: t.Callable[[], bool] | None = None
+) -> HookT | t.Callable[[HookT], HookT]:
     """Mark a sync hook that never blocks, so the ASGI entry calls it on the event loop.
 
     Without the mark, a sync ``before_request``, ``after_request`` or teardown
     function of an ``async def`` view runs in the thread pool, which costs a
     thread hop per request. Mark only functions that do no I/O and take no
     lock that another thread may hold; under WSGI the mark changes nothing.
+
+    ``unless`` makes the mark conditional: a function without arguments, asked
+    each time the hook is about to run, that returns true when this call may
+    block (an extension whose hook blocks only with some setting). It marks a
+    plain function only: on a method it would hold for every instance.
     """
+    if func is None:
+        if unless is None:
+            raise TypeError("nonblocking() takes a hook, or unless= to decorate one")
+        condition = unless
+        return lambda hook: nonblocking(hook, unless=condition)
+    if unless is not None and hasattr(func, "__func__"):
+        raise TypeError(
+            f"nonblocking({func!r}, unless=...) would mark the method for every"
+            " instance of its class; mark a function that calls it instead"
+        )
     target = getattr(func, "__func__", func)  # a method: mark its function
     try:
-        setattr(target, _NONBLOCKING, True)
+        setattr(target, _NONBLOCKING, True if unless is None else unless)
     except AttributeError:
         raise TypeError(
             f"nonblocking() cannot mark {func!r}: it takes no attributes;"
@@ -84,8 +113,20 @@ def nonblocking(func: HookT) -> HookT:
 
 
 def is_nonblocking(func: t.Callable[..., t.Any]) -> bool:
-    """Whether ``func`` was marked with :func:`nonblocking`."""
-    return getattr(func, _NONBLOCKING, False) is True
+    """Whether ``func`` was marked with :func:`nonblocking` (its ``unless``
+    condition, if any, asked now)."""
+    mark = getattr(func, _NONBLOCKING, False)
+    return mark is True or (callable(mark) and not mark())
+
+
+def _is_marked(func: t.Callable[..., t.Any]) -> bool:
+    """Whether ``func`` carries a :func:`nonblocking` mark, conditional or not."""
+    return getattr(func, _NONBLOCKING, False) is not False
+
+
+def _is_conditional(func: t.Callable[..., t.Any]) -> bool:
+    """Whether ``func``'s :func:`nonblocking` mark has an ``unless`` condition."""
+    return callable(getattr(func, _NONBLOCKING, False))
 
 
 class ExtensionError(RuntimeError):
