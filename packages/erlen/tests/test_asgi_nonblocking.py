@@ -83,12 +83,20 @@ def test_marked_hooks_of_an_async_view_run_on_the_loop(hooked: erlen.Erlen) -> N
 def test_a_conditional_mark_is_asked_on_every_request(hooked: erlen.Erlen) -> None:
     """``nonblocking(unless=...)``: on the loop while the condition is false, in
     the pool from the request where it turns true (an extension's setting)."""
-    may_block = {"before": False, "after": False, "teardown": False}
+    may_block = {"before": False, "after": False, "after_this_request": False}
 
     @hooked.before_request
     @nonblocking(unless=lambda: may_block["before"])
     def before() -> None:
         _saw("before")
+        # A condition may read the app: it is asked inside the request.
+        assert erlen.current_app.config["SEEN"] is not None
+
+        @erlen.after_this_request
+        @nonblocking(unless=lambda: may_block["after_this_request"])
+        def after_this(response: erlen.Response) -> erlen.Response:
+            _saw("after_this_request")
+            return response
 
     def after(response: erlen.Response) -> erlen.Response:
         _saw("after")
@@ -96,21 +104,63 @@ def test_a_conditional_mark_is_asked_on_every_request(hooked: erlen.Erlen) -> No
 
     hooked.after_request(nonblocking(after, unless=lambda: may_block["after"]))
 
-    @hooked.teardown_appcontext
-    @nonblocking(unless=lambda: may_block["teardown"])
-    def teardown(exc: BaseException | None) -> None:
-        _saw("teardown")
-
-    on_loop = {"before": True, "view": True, "after": True, "teardown": True}
+    on_loop = {s: True for s in ("before", "view", "after_this_request", "after")}
     assert _threads_of(hooked) == on_loop
-    for step in may_block:
+    may_block["before"] = True
+    assert _threads_of(hooked) == {**on_loop, "before": False}
+    may_block["before"] = False
+    for step in ("after", "after_this_request"):
+        # Either after-hook sends the response's finalizing, both hooks, to the pool.
         may_block[step] = True
-        assert _threads_of(hooked) == {**on_loop, step: False}
+        assert _threads_of(hooked) == {
+            **on_loop,
+            "after": False,
+            "after_this_request": False,
+        }
         may_block[step] = False
     assert _threads_of(hooked) == on_loop
     assert is_nonblocking(before)
     may_block["before"] = True
     assert not is_nonblocking(before)
+
+
+def test_a_conditional_mark_on_teardown_counts_as_none(hooked: erlen.Erlen) -> None:
+    """Popping is planned before the contexts exist: the condition is not asked."""
+
+    def never_asked() -> bool:
+        raise AssertionError("asked outside the request")
+
+    @hooked.teardown_appcontext
+    @nonblocking(unless=never_asked)
+    def teardown(exc: BaseException | None) -> None:
+        _saw("teardown")
+
+    assert _threads_of(hooked) == {"view": True, "teardown": False}
+
+
+def test_a_condition_that_raises_is_the_apps_500(hooked: erlen.Erlen) -> None:
+    broken = [True]
+
+    def condition() -> bool:
+        if broken:
+            broken.pop()
+            raise RuntimeError("condition broke")
+        return False
+
+    @hooked.before_request
+    @nonblocking(unless=condition)
+    def before() -> None:
+        _saw("before")
+
+    @hooked.errorhandler(500)
+    def failed(e: Exception) -> tuple[str, int]:
+        return "the app's 500", 500
+
+    hooked.config["PROPAGATE_EXCEPTIONS"] = False
+
+    rv = run(hooked, http_scope("/async"))
+    assert (rv.status, rv.body) == (500, b"the app's 500")
+    assert _threads_of(hooked) == {"before": True, "view": True}
 
 
 def test_a_conditional_mark_refuses_a_method() -> None:

@@ -51,8 +51,6 @@ from .ctx import _AppCtxGlobals
 from .ctx import _sentinel
 from .ctx import AppContext
 from .ctx import RequestContext
-from .ext import _is_conditional
-from .ext import _is_marked
 from .globals import _cv_app
 from .globals import _cv_request
 from .globals import g
@@ -163,8 +161,6 @@ class _HookChain:
         "before",
         "after",
         "teardown",
-        "nonblocking_after",
-        "conditional_after",
         "before_websocket",
         "after_websocket",
     )
@@ -198,11 +194,6 @@ class _HookChain:
             for n in inner_first
             for f in reversed(app.teardown_request_funcs.get(n, ()))
         )
-        #: Whether every after-request hook is marked :func:`~erlen.ext.nonblocking`:
-        #: the ASGI entry then finalizes an async view's response on its loop,
-        #: once the conditional marks among them hold for the request.
-        self.nonblocking_after = all(map(_is_marked, self.after))
-        self.conditional_after = tuple(filter(_is_conditional, self.after))
         #: The WebSocket hooks, unwrapped: the ASGI entry awaits async ones.
         self.before_websocket: tuple[t.Callable[[], t.Any], ...] = tuple(
             f for n in outer_first for f in app.before_websocket_funcs.get(n, ())

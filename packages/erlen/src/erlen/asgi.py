@@ -35,6 +35,7 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.exceptions import RequestTimeout
 
 from .config import check_limit_types
+from .ext import _is_always_nonblocking
 from .ext import is_nonblocking
 from .globals import _cv_app
 from .globals import _cv_request
@@ -148,7 +149,7 @@ async def call_hook(
     arrive (``may_wait``: the request body)."""
     if inspect.iscoroutinefunction(func):
         return await func(*args)
-    if is_nonblocking(func) and not may_wait:
+    if not may_wait and is_nonblocking(func):
         return func(*args)
     return await to_thread(app, func, *args)
 
@@ -802,8 +803,7 @@ async def dispatch_async(app: Erlen, view: t.Callable[..., t.Any]) -> Response:
         rv = await to_thread(app, _reraised, app.handle_user_exception, e)
     hooks = app._request_hooks(ctx)  # again: the view may have added one
     if (
-        not hooks.nonblocking_after
-        or not all(map(is_nonblocking, hooks.conditional_after))
+        (hooks.after and not all(map(is_nonblocking, hooks.after)))
         or not all(map(is_nonblocking, ctx._after_request_functions))
         or request_finished.receivers
         or not _session_on_loop(app)
@@ -844,7 +844,8 @@ def _pops_on_loop(app: Erlen) -> bool:
     """Whether a request's contexts are pushed and popped on the loop.
 
     They are when popping runs no code of the app's, or only hooks marked
-    :func:`~erlen.ext.nonblocking` and the app has async views. Otherwise
+    :func:`~erlen.ext.nonblocking` (without ``unless``) and the app has async
+    views. Otherwise
     popping waits for the pool: a sync-only app then runs its whole request
     in one pool step, a single thread hop.
     """
@@ -858,7 +859,11 @@ def _pops_on_loop(app: Erlen) -> bool:
     funcs = [*app.teardown_appcontext_funcs]
     for hooks in app.teardown_request_funcs.values():
         funcs.extend(hooks)
-    return not funcs or (all(map(is_nonblocking, funcs)) and _has_async_views(app))
+    # Decided before the request's contexts exist: a conditional mark cannot
+    # be asked here (it may read current_app), so it counts as none.
+    return not funcs or (
+        all(map(_is_always_nonblocking, funcs)) and _has_async_views(app)
+    )
 
 
 _async_views: weakref.WeakKeyDictionary[Erlen, bool] = weakref.WeakKeyDictionary()

@@ -86,10 +86,13 @@ def nonblocking(
     thread hop per request. Mark only functions that do no I/O and take no
     lock that another thread may hold; under WSGI the mark changes nothing.
 
-    ``unless`` makes the mark conditional: a function without arguments, asked
-    each time the hook is about to run, that returns true when this call may
-    block (an extension whose hook blocks only with some setting). It marks a
-    plain function only: on a method it would hold for every instance.
+    ``unless`` makes the mark conditional, for a ``before_request`` or
+    ``after_request`` hook that blocks only with some setting: a function
+    without arguments, asked on the loop before each call (so cheap and never
+    blocking), that returns true when this call may block. It marks a plain
+    function only: on a method it would hold for every instance. A teardown
+    function's conditional mark counts as none (popping is planned before the
+    request's contexts exist).
     """
     if func is None:
         if unless is None:
@@ -119,14 +122,9 @@ def is_nonblocking(func: t.Callable[..., t.Any]) -> bool:
     return mark is True or (callable(mark) and not mark())
 
 
-def _is_marked(func: t.Callable[..., t.Any]) -> bool:
-    """Whether ``func`` carries a :func:`nonblocking` mark, conditional or not."""
-    return getattr(func, _NONBLOCKING, False) is not False
-
-
-def _is_conditional(func: t.Callable[..., t.Any]) -> bool:
-    """Whether ``func``'s :func:`nonblocking` mark has an ``unless`` condition."""
-    return callable(getattr(func, _NONBLOCKING, False))
+def _is_always_nonblocking(func: t.Callable[..., t.Any]) -> bool:
+    """Whether ``func`` carries an unconditional :func:`nonblocking` mark."""
+    return getattr(func, _NONBLOCKING, False) is True
 
 
 class ExtensionError(RuntimeError):
