@@ -211,8 +211,11 @@ def test_flask_login_session_marker_warns_on_the_loop(
         return "ok"
 
     client = app.test_client(asgi=True)
-    with pytest.warns(RuntimeWarning, match="login_user.user, remember=True"):
+    with pytest.warns(RuntimeWarning, match="login_user.user, remember=True") as seen:
         assert client.post("/old-style").text == "ok"
+    # It points at the view that set the marker, not at erlen-login.
+    assert seen[0].filename == __file__
+    assert seen[0].lineno == old_style.__code__.co_firstlineno
     assert client.get_cookie("remember_token") is not None
     client.delete_cookie("remember_token")
     assert client.post("/old-style-sync").text == "ok"

@@ -320,6 +320,19 @@ def test_the_cookie_session_and_marked_interfaces_stay_on_the_loop(
         "save_session": True,
     }
 
+    # A method replaced on the instance (a test's patch) is what gets called:
+    # its own mark counts, not the class's.
+    interface = erlen.sessions.SecureCookieSessionInterface()
+    save = interface.save_session
+
+    def save_to_store(*args: t.Any) -> None:
+        _saw("save_session")
+        save(*args)
+
+    interface.save_session = save_to_store  # type: ignore[method-assign]
+    hooked.session_interface = interface
+    assert _threads_of(hooked, "/count") == {"view": True, "save_session": False}
+
 
 def test_a_marked_hook_reading_a_body_still_arriving_waits_in_the_pool(
     app: erlen.Erlen,

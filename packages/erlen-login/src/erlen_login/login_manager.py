@@ -696,18 +696,35 @@ class LoginManager(Extension[LoginState]):
 
 
 def _warn_on_loop() -> None:
-    """Warn if this thread runs an event loop: issuing a token calls the user model."""
+    """Warn if this thread runs an event loop: issuing a token calls the user model.
+
+    The warning points at the view that set the marker (the hook runs after
+    it, so no frame of the user's is on the stack).
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return
-    warnings.warn(
+    message = (
         "session['_remember'] = 'set' (Flask-Login's marker) was found after an"
         " 'async def' view under ASGI: issuing the remember-me token calls the"
         " user model (get_id, add_remember_token) on the event loop, which waits"
-        " for it. Call 'login_user(user, remember=True)' in the view instead.",
+        " for it. Call 'login_user(user, remember=True)' in the view instead."
+    )
+    view = current_app.view_functions.get(request.endpoint or "")
+    func = inspect.unwrap(view) if view is not None else None
+    code = getattr(func, "__code__", None)
+    if code is None:
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
+        return
+    module_globals = getattr(func, "__globals__", {})
+    warnings.warn_explicit(
+        message,
         RuntimeWarning,
-        stacklevel=2,
+        code.co_filename,
+        code.co_firstlineno,
+        module=module_globals.get("__name__"),
+        registry=module_globals.setdefault("__warningregistry__", {}),
     )
 
 

@@ -160,8 +160,10 @@ def _session_on_loop(app: Erlen) -> bool:
     :func:`~erlen.ext.nonblocking`. A server-side store (Redis, a table) is not:
     an async view's response is then finalized, and its session saved, in the
     pool (the session itself stays lazy: a view that reads it opens it)."""
-    cls = type(app.session_interface)
-    return is_nonblocking(cls.open_session) and is_nonblocking(cls.save_session)
+    interface = app.session_interface  # its methods: one replaced on it counts
+    return is_nonblocking(interface.open_session) and is_nonblocking(
+        interface.save_session
+    )
 
 
 def bridge_to_loop(
