@@ -145,24 +145,21 @@ def measure_one(
     if valgrind is None:
         return Count(None, "valgrind is not installed (apt-get install valgrind)")
 
+    def collect(requests: int, marked: bool, layout: int = 0) -> int:
+        return _collected(valgrind, app, endpoint, requests, marked, child, layout)
+
     def run_all(runs: list[tuple[int, bool, int]]) -> list[int]:
         """Collected instructions of each ``(requests, marked, layout)`` run."""
         if pool is None:
-            return [
-                _collected(valgrind, app, endpoint, *run[:2], child, run[2])
-                for run in runs
-            ]
-        futures = [
-            pool.submit(_collected, valgrind, app, endpoint, *run[:2], child, run[2])
-            for run in runs
-        ]
+            return [collect(*run) for run in runs]
+        futures = [pool.submit(collect, *run) for run in runs]
         return [future.result() for future in futures]
 
     try:
         problem = _native_check(app, endpoint, child)
         if problem is not None:
             return Count(None, problem)
-        marked = _collected(valgrind, app, endpoint, high, True, child)
+        marked = collect(high, True)
         if marked >= high * 1000:
             counts = [marked, *run_all([(high, True, n) for n in range(1, layouts)])]
             return Count(

@@ -847,9 +847,8 @@ def _pops_on_loop(app: Erlen) -> bool:
 
     They are when popping runs no code of the app's, or only hooks marked
     :func:`~erlen.ext.nonblocking` (without ``unless``) and the app has async
-    views. Otherwise
-    popping waits for the pool: a sync-only app then runs its whole request
-    in one pool step, a single thread hop.
+    views. Otherwise popping waits for the pool: a sync-only app then runs its
+    whole request in one pool step, a single thread hop.
     """
     if (
         request_tearing_down.receivers
